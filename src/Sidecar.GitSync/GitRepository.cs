@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using LibGit2Sharp;
+
+namespace Sidecar.GitSync;
+
+/// <summary>What <c>--ref</c> names on the remote: the commit it points at now, and the remote ref to fetch it by.</summary>
+public sealed record RemoteRevision(string Sha, string RemoteRef);
+
+/// <summary>
+/// The object store at <c>ROOT/.git</c>: a bare repository with one remote, <c>origin</c>. It asks the
+/// remote what a ref points at (as <c>git ls-remote</c>) and fetches just that commit (as <c>git fetch --depth</c>).
+/// </summary>
+public sealed partial class GitRepository : IDisposable
+{
+    private const string RemoteName = "origin";
+    private const string FetchedRef = "refs/sidecar/fetched";
+
+    private readonly Repository repository;
+
+    private GitRepository(Repository repository) => this.repository = repository;
+
+    public string GitDirectory => repository.Info.Path;
+
+    [GeneratedRegex("^[0-9a-f]{40}$")]
+    private static partial Regex FullSha();
+
+    /// <summary>Opens <c>ROOT/.git</c>, creating it if missing, and points <c>origin</c> at <paramref name="url"/>.</summary>
+    public static GitRepository Open(string root, string url)
+    {
+        var gitDirectory = Path.Combine(root, ".git");
+        if (!Repository.IsValid(gitDirectory))
+        {
+            Directory.CreateDirectory(gitDirectory);
+            Repository.Init(gitDirectory, isBare: true);
+        }
+        var repository = new Repository(gitDirectory);
+        var origin = repository.Network.Remotes[RemoteName];
+        if (origin is null)
+        {
+            repository.Network.Remotes.Add(RemoteName, url);
+        }
+        else if (origin.Url != url)
+        {
+            repository.Network.Remotes.Update(RemoteName, r => r.Url = url);
+        }
+        return new GitRepository(repository);
+    }
+
+    /// <summary>Asks the remote which commit <paramref name="gitRef"/> names now, without fetching anything.</summary>
+    public RemoteRevision ResolveRemote(string gitRef)
+    {
+        if (FullSha().IsMatch(gitRef))
+        {
+            return new RemoteRevision(gitRef, gitRef);
+        }
+        var advertised = repository.Network.ListReferences(repository.Network.Remotes[RemoteName]).ToList();
+        string Peeled(Reference reference) => reference.ResolveToDirectReference()?.TargetIdentifier ?? reference.TargetIdentifier;
+
+        if (gitRef == "HEAD")
+        {
+            var head = advertised.FirstOrDefault(r => r.CanonicalName == "HEAD")
+                ?? throw new SyncException($"the remote advertises no HEAD: set --ref to a branch or tag name");
+            var target = head is SymbolicReference symbolic ? symbolic.TargetIdentifier : "HEAD";
+            var sha = advertised.FirstOrDefault(r => r.CanonicalName == target) is { } branch ? Peeled(branch) : Peeled(head);
+            return new RemoteRevision(sha, target);
+        }
+
+        string[] candidates = gitRef.StartsWith("refs/", StringComparison.Ordinal)
+            ? [gitRef]
+            : ["refs/heads/" + gitRef, "refs/tags/" + gitRef];
+        foreach (var candidate in candidates)
+        {
+            // An annotated tag is advertised twice: the tag object, then "^{}" with the commit it names.
+            var peeled = advertised.FirstOrDefault(r => r.CanonicalName == candidate + "^{}");
+            var direct = advertised.FirstOrDefault(r => r.CanonicalName == candidate);
+            if (direct is not null)
+            {
+                return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate);
+            }
+        }
+        throw new SyncException(
+            $"--ref '{gitRef}' was not found on the remote: give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
+    }
+
+    /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
+    public Commit Fetch(RemoteRevision revision, int depth)
+    {
+        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow))
+        {
+            return known;
+        }
+        // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.
+        var effectiveDepth = depth == 0 && repository.Info.IsShallow ? int.MaxValue : depth;
+        ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"],
+            new FetchOptions { TagFetchMode = TagFetchMode.None }, effectiveDepth);
+        return repository.Lookup<Commit>(revision.Sha)
+            ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
+    }
+
+    /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
+    public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);
+
+    public bool IsShallow => File.Exists(Path.Combine(GitDirectory, "shallow"));
+
+    public void Dispose() => repository.Dispose();
+}
+
+/// <summary>A sync failed for a reason the user can act on; the message names the value and the fix.</summary>
+public sealed class SyncException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,25 @@
+using Sidecar.GitSync;
+
+var commandLine = GitSyncCommandLine.Parse(args, Environment.GetEnvironmentVariable);
+if (commandLine.ShowHelp)
+{
+    Console.Out.Write(GitSyncCommandLine.HelpText());
+    return 0;
+}
+if (commandLine.Errors.Count > 0)
+{
+    foreach (var error in commandLine.Errors)
+    {
+        Console.Error.WriteLine($"error: {error}");
+    }
+    Console.Error.WriteLine("Run with --help to list the flags.");
+    return 2;
+}
+
+await using var app = GitSyncApp.Build(commandLine.Options);
+if (commandLine.Options.OneTime)
+{
+    return await GitSyncApp.RunOnceAsync(app);
+}
+await app.RunAsync();
+return 0;

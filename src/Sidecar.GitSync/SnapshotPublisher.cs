@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using LibGit2Sharp;
+
+namespace Sidecar.GitSync;
+
+/// <summary>
+/// Owns the on-disk contract: <c>ROOT/.worktrees/SHA</c> holds one complete snapshot per commit, and
+/// <c>LINK</c> is a relative symlink to the published one, replaced with rename(2) so readers see
+/// either the old revision or the new one, never a mix.
+/// </summary>
+public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWriter writer, ILogger<SnapshotPublisher> logger)
+{
+    public const string WorktreesFolder = ".worktrees";
+    private const string TemporaryPrefix = ".tmp-";
+
+    public string WorktreesDirectory => Path.Combine(Path.GetFullPath(options.Root), WorktreesFolder);
+
+    public string SnapshotDirectory(string sha) => Path.Combine(WorktreesDirectory, sha);
+
+    /// <summary>The revision the link points at, or null when there is no link or its snapshot is gone.</summary>
+    public string? CurrentRevision()
+    {
+        var link = new FileInfo(options.LinkPath);
+        if (link.LinkTarget is not { } target)
+        {
+            return null;
+        }
+        var resolved = Path.GetFullPath(Path.Combine(link.DirectoryName!, target));
+        return Directory.Exists(resolved) ? Path.GetFileName(resolved.TrimEnd(Path.DirectorySeparatorChar)) : null;
+    }
+
+    /// <summary>Makes sure <c>.worktrees/SHA</c> holds the commit's files, writing them under a temporary name first.</summary>
+    public SnapshotStatistics? Prepare(Commit commit, CancellationToken cancellationToken)
+    {
+        var final = SnapshotDirectory(commit.Sha);
+        if (Directory.Exists(final))
+        {
+            // Only a complete snapshot is ever renamed to its final name.
+            return null;
+        }
+        Directory.CreateDirectory(WorktreesDirectory);
+        var temporary = Path.Combine(WorktreesDirectory, $"{TemporaryPrefix}{commit.Sha}-{Guid.NewGuid():N}");
+        try
+        {
+            var statistics = writer.Write(commit, temporary, cancellationToken);
+            Directory.Move(temporary, final);
+            return statistics;
+        }
+        catch
+        {
+            DeleteQuietly(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Points the link at <c>.worktrees/SHA</c>: a new symlink under a temporary name, renamed over the old one.</summary>
+    public void Publish(string sha)
+    {
+        var linkPath = options.LinkPath;
+        var linkDirectory = Path.GetDirectoryName(linkPath)!;
+        Directory.CreateDirectory(linkDirectory);
+        var relativeTarget = Path.GetRelativePath(linkDirectory, SnapshotDirectory(sha));
+        var temporary = Path.Combine(linkDirectory, $"{TemporaryPrefix}{Path.GetFileName(linkPath)}-{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(temporary, relativeTarget);
+        if (rename(temporary, linkPath) != 0)
+        {
+            var error = Marshal.GetLastPInvokeErrorMessage();
+            File.Delete(temporary);
+            throw new SyncException($"could not replace the link '{linkPath}': {error}; check that it is not a real folder and that the root is writable");
+        }
+        logger.LogInformation("Published {Revision} at {Link} -> {Target}", sha, linkPath, relativeTarget);
+    }
+
+    /// <summary>Removes every snapshot and leftover temporary entry except the one for <paramref name="keepSha"/>.</summary>
+    public int RemoveStale(string keepSha)
+    {
+        if (!Directory.Exists(WorktreesDirectory))
+        {
+            return 0;
+        }
+        var removed = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(WorktreesDirectory))
+        {
+            if (Path.GetFileName(entry) != keepSha)
+            {
+                DeleteQuietly(entry);
+                removed++;
+            }
+        }
+        if (removed > 0)
+        {
+            logger.LogInformation("Removed {Count} stale snapshot(s); kept {Revision}", removed, keepSha);
+        }
+        return removed;
+    }
+
+    private void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path) && !new DirectoryInfo(path).Attributes.HasFlag(FileAttributes.ReparsePoint))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Could not remove {Path}; it will be tried again after the next sync", path);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string oldPath, string newPath);
+}

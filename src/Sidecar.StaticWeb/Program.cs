@@ -1,0 +1,3 @@
+using Sidecar.StaticWeb;
+
+await StaticWebApp.Build(args).RunAsync();

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using Sidecar.DemoOrigin;
+
+namespace Sidecar.Tests;
+
+/// <summary>A real smart-HTTP git server on loopback (git http-backend behind Kestrel), with repositories to commit to.</summary>
+public sealed class GitOrigin : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly TempFolder folder;
+
+    private GitOrigin(WebApplication app, TempFolder folder, string baseUrl)
+    {
+        this.app = app;
+        this.folder = folder;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+
+    public static async Task<GitOrigin> StartAsync()
+    {
+        var folder = new TempFolder("sidecar-origin");
+        Directory.CreateDirectory(folder.Combine("repos"));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapGitHttpBackend(folder.Combine("repos"));
+        await app.StartAsync();
+        return new GitOrigin(app, folder, app.Urls.First());
+    }
+
+    /// <summary>Creates an empty bare repository served at <c>/NAME.git</c>.</summary>
+    public async Task<OriginRepository> CreateRepositoryAsync(string name = "site")
+    {
+        var bare = folder.Combine("repos", name + ".git");
+        await DemoRepository.CreateBareAsync(bare);
+        var workTree = folder.Combine("work", name);
+        Directory.CreateDirectory(workTree);
+        return new OriginRepository(bare, workTree, $"{BaseUrl}/{name}.git");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        folder.Dispose();
+    }
+}
+
+/// <summary>A bare repository on the origin, and a work tree to build its commits in.</summary>
+public sealed class OriginRepository(string bare, string workTree, string url)
+{
+    public string BarePath { get; } = bare;
+
+    public string WorkTree { get; } = workTree;
+
+    public string Url { get; } = url;
+
+    /// <summary>Writes the files (a null content deletes one) and commits the whole work tree; returns the new SHA.</summary>
+    public async Task<string> CommitAsync(string message, params (string Path, string? Content)[] files)
+    {
+        foreach (var (path, content) in files)
+        {
+            var full = System.IO.Path.Combine(WorkTree, path);
+            if (content is null)
+            {
+                File.Delete(full);
+                continue;
+            }
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+            await File.WriteAllTextAsync(full, content);
+        }
+        return await DemoRepository.CommitFolderAsync(BarePath, WorkTree, message);
+    }
+
+    public Task<string> GitAsync(params string[] arguments) => GitCli.RunAsync(WorkTree, ["--git-dir=" + BarePath, .. arguments]);
+}

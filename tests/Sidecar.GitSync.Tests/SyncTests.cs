@@ -1,0 +1,165 @@
+using LibGit2Sharp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>The sidecar against a real smart-HTTP git server on loopback.</summary>
+public sealed class SyncTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task FirstSyncPublishesTheSnapshotAndARelativeLink()
+    {
+        var sha = await bed.Repository.CommitAsync("first", ("index.html", "<h1>one</h1>"), ("css/site.css", "body{}"));
+
+        var result = await bed.SyncOnceAsync(bed.Options());
+
+        Assert.Equal(SyncOutcome.Success, result.Outcome);
+        Assert.Equal(sha, result.Revision);
+        Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
+        Assert.Equal("<h1>one</h1>", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+        Assert.Equal("body{}", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "css", "site.css")));
+        Assert.True(Repository.IsValid(bed.Root.Combine(".git")));
+        Assert.Equal([sha], bed.Snapshots);
+    }
+
+    [Fact]
+    public async Task NoChangeMeansNoNewSnapshotAndTheSameLink()
+    {
+        var sha = await bed.Repository.CommitAsync("first", ("index.html", "one"));
+        await bed.SyncOnceAsync(bed.Options());
+        var snapshotWritten = Directory.GetLastWriteTimeUtc(bed.Root.Combine(".worktrees", sha));
+        var linkWritten = File.GetLastWriteTimeUtc(bed.LinkPath);
+
+        var result = await bed.SyncOnceAsync(bed.Options());
+
+        Assert.Equal(SyncOutcome.Noop, result.Outcome);
+        Assert.Equal(sha, result.Revision);
+        Assert.Equal([sha], bed.Snapshots);
+        Assert.Equal(snapshotWritten, Directory.GetLastWriteTimeUtc(bed.Root.Combine(".worktrees", sha)));
+        Assert.Equal(linkWritten, File.GetLastWriteTimeUtc(bed.LinkPath));
+    }
+
+    [Fact]
+    public async Task ANewCommitIsPublishedByTheNextPollOfTheLoop()
+    {
+        var first = await bed.Repository.CommitAsync("first", ("index.html", "one"));
+        await using var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.OneTime = false;
+            o.Period = TimeSpan.FromMilliseconds(100);
+        }));
+        await app.StartAsync();
+        var status = app.Services.GetRequiredService<SyncStatus>();
+
+        await WaitUntil(() => status.PublishedRevision == first);
+        var second = await bed.Repository.CommitAsync("second", ("index.html", "two"));
+        await WaitUntil(() => status.PublishedRevision == second);
+
+        Assert.Equal($".worktrees/{second}", bed.LinkTarget);
+        Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+        // The replaced snapshot is cleaned up once the new one is published.
+        Assert.Equal([second], bed.Snapshots);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task DepthOneGivesAShallowCloneAndDepthZeroTheWholeHistory()
+    {
+        await bed.Repository.CommitAsync("one", ("a.txt", "1"));
+        await bed.Repository.CommitAsync("two", ("a.txt", "2"));
+        var head = await bed.Repository.CommitAsync("three", ("a.txt", "3"));
+
+        await bed.SyncOnceAsync(bed.Options(o => o.Depth = 1));
+        using (var shallow = new Repository(bed.Root.Combine(".git")))
+        {
+            Assert.True(File.Exists(bed.Root.Combine(".git", "shallow")));
+            Assert.Single(shallow.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = head }));
+        }
+
+        // Changing the depth across restarts works: 0 fetches everything that was cut off.
+        await bed.Repository.CommitAsync("four", ("a.txt", "4"));
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Depth = 0));
+        Assert.Equal(SyncOutcome.Success, result.Outcome);
+        using var full = new Repository(bed.Root.Combine(".git"));
+        Assert.False(File.Exists(bed.Root.Combine(".git", "shallow")));
+        Assert.Equal(4, full.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = result.Revision }).Count());
+    }
+
+    [Fact]
+    public async Task ABadRefFailsWithAClearErrorAndPublishesNothing()
+    {
+        await bed.Repository.CommitAsync("first", ("index.html", "one"));
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Ref = "no-such-branch"));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains("'no-such-branch'", result.Error);
+        Assert.Contains("branch or tag that exists", result.Error);
+        Assert.Null(result.Revision);
+        Assert.False(File.Exists(bed.LinkPath) || Directory.Exists(bed.LinkPath));
+        Assert.Empty(bed.Snapshots);
+    }
+
+    [Fact]
+    public async Task ABadRefAfterAGoodSyncKeepsTheLastGoodRevisionServed()
+    {
+        var sha = await bed.Repository.CommitAsync("first", ("index.html", "one"));
+        await bed.SyncOnceAsync(bed.Options());
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Ref = "gone"));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Equal(sha, result.Revision);
+        Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
+        Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+    }
+
+    [Fact]
+    public async Task BranchesAndAnnotatedTagsResolveToTheirCommits()
+    {
+        var tagged = await bed.Repository.CommitAsync("release", ("index.html", "v1"));
+        await bed.Repository.GitAsync("tag", "-a", "v1", "-m", "version 1", tagged);
+        await bed.Repository.CommitAsync("later", ("index.html", "v2"));
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Ref = "v1"));
+
+        Assert.Equal(SyncOutcome.Success, result.Outcome);
+        Assert.Equal(tagged, result.Revision);
+        Assert.Equal("v1", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+    }
+
+    [Fact]
+    public async Task ExecutableBitsAreKeptAndEscapingSymlinksRefused()
+    {
+        await bed.Repository.CommitAsync("files", ("run.sh", "#!/bin/sh\necho hi\n"), ("page.html", "page"));
+        File.SetUnixFileMode(Path.Combine(bed.Repository.WorkTree, "run.sh"), (UnixFileMode)0b111_101_101);
+        File.CreateSymbolicLink(Path.Combine(bed.Repository.WorkTree, "inside.html"), "page.html");
+        File.CreateSymbolicLink(Path.Combine(bed.Repository.WorkTree, "outside"), "/etc/passwd");
+        await bed.Repository.CommitAsync("modes");
+
+        var result = await bed.SyncOnceAsync(bed.Options());
+
+        Assert.Equal(SyncOutcome.Success, result.Outcome);
+        Assert.True(File.GetUnixFileMode(Path.Combine(bed.LinkPath, "run.sh")).HasFlag(UnixFileMode.UserExecute));
+        Assert.False(File.GetUnixFileMode(Path.Combine(bed.LinkPath, "page.html")).HasFlag(UnixFileMode.UserExecute));
+        Assert.Equal("page.html", new FileInfo(Path.Combine(bed.LinkPath, "inside.html")).LinkTarget);
+        Assert.False(File.Exists(Path.Combine(bed.LinkPath, "outside")));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
+            await Task.Delay(50);
+        }
+    }
+}
