@@ -1,0 +1,105 @@
+using System.Net;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>The executable as a user runs it: flags, environment, exit codes and the readiness endpoint.</summary>
+public sealed class CommandLineProcessTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task OneTimePublishesTheDefaultLinkAndExitsZero()
+    {
+        var sha = await bed.Repository.CommitAsync("first", ("index.html", "hello"));
+
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Repository.Url, "--one-time"],
+            new Dictionary<string, string> { ["GITSYNC_ROOT"] = bed.Root.Path });
+
+        Assert.True(exitCode == 0, output);
+        // The link defaults to the last part of the repo URL: .../site.git gives "site".
+        Assert.Equal($".worktrees/{sha}", new FileInfo(bed.Root.Combine("site")).LinkTarget);
+        Assert.Equal("hello", await File.ReadAllTextAsync(bed.Root.Combine("site", "index.html")));
+    }
+
+    [Fact]
+    public async Task OneTimeExitsOneWhenTheSyncFails()
+    {
+        await bed.Repository.CommitAsync("first", ("index.html", "hello"));
+
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--ref", "missing", "--one-time"]);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("--ref 'missing' was not found on the remote", output);
+    }
+
+    [Fact]
+    public async Task ABadFlagExitsTwoAndNamesTheFix()
+    {
+        var (exitCode, output) = await SidecarProcess.RunAsync(["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--period", "often"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--period 'often' is not a duration: write it like 10s", output);
+        Assert.Empty(Directory.GetFileSystemEntries(bed.Root.Path));
+    }
+
+    [Fact]
+    public async Task HelpListsTheFlagsAndExitsZero()
+    {
+        var (exitCode, output) = await SidecarProcess.RunAsync(["--help"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("--repo=URL", output);
+        Assert.Contains("$GITSYNC_PERIOD", output);
+    }
+
+    [Fact]
+    public async Task ReadinessIs503UntilTheFirstSyncThen200()
+    {
+        var port = SidecarProcess.FreePort();
+        // The repository does not exist yet, so every sync fails until it does.
+        var url = $"{bed.Origin.BaseUrl}/later.git";
+        using var sidecar = SidecarProcess.Start(
+            ["--repo", url, "--root", bed.Root.Path, "--period", "200ms", "--http-bind", $"127.0.0.1:{port}"]);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        var status = await PollAsync(client, s => s == HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+
+        var later = await bed.Origin.CreateRepositoryAsync("later");
+        var sha = await later.CommitAsync("first", ("index.html", "ready"));
+
+        status = await PollAsync(client, s => s == HttpStatusCode.OK);
+        Assert.True(status == HttpStatusCode.OK, sidecar.Output);
+        Assert.Equal($"ok {sha}\n", await client.GetStringAsync("/"));
+    }
+
+    private static async Task<HttpStatusCode?> PollAsync(HttpClient client, Func<HttpStatusCode, bool> until)
+    {
+        HttpStatusCode? last = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/");
+                last = response.StatusCode;
+                if (until(response.StatusCode))
+                {
+                    return last;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(100);
+        }
+        return last;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>The built Sidecar.GitSync executable, run as a user runs it; killed when disposed.</summary>
+public sealed class SidecarProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private SidecarProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output { get { lock (output) { return output.ToString(); } } }
+
+    public static SidecarProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Sidecar.GitSync"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        // The test run's own OTLP settings must not leak into the sidecar.
+        start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        return new SidecarProcess(Process.Start(start)!);
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        using var sidecar = Start(arguments, environment);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await sidecar.process.WaitForExitAsync(timeout.Token);
+        sidecar.process.WaitForExit();
+        return (sidecar.process.ExitCode, sidecar.Output);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        process.Dispose();
+    }
+}

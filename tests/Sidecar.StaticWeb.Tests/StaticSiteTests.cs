@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Sidecar.StaticWeb.Tests;
+
+/// <summary>The server on a real Kestrel, serving a temp folder behind a symlink.</summary>
+public sealed class StaticSiteTests : IAsyncLifetime
+{
+    private readonly SiteFixture site = new();
+
+    public async Task InitializeAsync()
+    {
+        site.WriteRevision("rev1",
+            ("index.html", "<h1>home one</h1>"),
+            ("style.css", "body{}"),
+            ("docs/index.html", "<h1>docs</h1>"),
+            ("docs/guide.txt", "guide"),
+            (".env", "SECRET=1"),
+            ("a/.env", "SECRET=2"),
+            (".git/config", "[core]"),
+            ("data.unknownext", "bytes"));
+        site.WriteRevision("rev2", ("index.html", "<h1>home two</h1>"));
+        site.Publish("rev1");
+        await site.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await site.DisposeAsync();
+
+    [Fact]
+    public async Task ServesFilesWithTheirTypeAndTheRevision()
+    {
+        using var response = await site.Client.GetAsync("/style.css");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("body{}", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("rev1", Assert.Single(response.Headers.GetValues("X-Content-Revision")));
+        Assert.NotNull(response.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ServesTheIndexForADirectoryAndRedirectsWithoutTheSlash()
+    {
+        Assert.Equal("<h1>home one</h1>", await site.Client.GetStringAsync("/"));
+        Assert.Equal("<h1>docs</h1>", await site.Client.GetStringAsync("/docs/"));
+
+        using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = site.Client.BaseAddress };
+        using var response = await noRedirect.GetAsync("/docs?x=1");
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal("/docs/?x=1", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task AMissingFileIsAPlainNotFound()
+    {
+        using var response = await site.Client.GetAsync("/nope.html");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("Not Found\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/.git/config")]
+    [InlineData("/.git/")]
+    [InlineData("/.env")]
+    [InlineData("/a/.env")]
+    [InlineData("/%2egit/config")]
+    [InlineData("/a/%2Eenv")]
+    [InlineData("/docs/../.env")]
+    public async Task NothingUnderADotSegmentIsServed(string path)
+    {
+        var (status, body) = await RawGetAsync(path);
+
+        Assert.Equal(404, status);
+        Assert.DoesNotContain("SECRET", body);
+        Assert.DoesNotContain("[core]", body);
+    }
+
+    [Theory]
+    [InlineData("/..%2f..%2fetc/passwd")]
+    [InlineData("/docs%5c..%5c.env")]
+    [InlineData("/../../etc/passwd")]
+    public async Task NoPathLeavesTheRoot(string path)
+    {
+        var (status, body) = await RawGetAsync(path);
+
+        Assert.InRange(status, 400, 404);
+        Assert.DoesNotContain("root:", body);
+    }
+
+    [Fact]
+    public async Task ASymlinkThatLeavesTheRevisionIsNotFollowed()
+    {
+        var outside = site.Root.Combine("outside.txt");
+        await File.WriteAllTextAsync(outside, "outside");
+        File.CreateSymbolicLink(site.Root.Combine(".worktrees", "rev1", "escape.txt"), outside);
+
+        using var response = await site.Client.GetAsync("/escape.txt");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASwappedLinkIsSeenByTheNextRequest()
+    {
+        Assert.Equal("<h1>home one</h1>", await site.Client.GetStringAsync("/"));
+
+        site.Publish("rev2");
+
+        using var response = await site.Client.GetAsync("/");
+        Assert.Equal("<h1>home two</h1>", await response.Content.ReadAsStringAsync());
+        Assert.Equal("rev2", Assert.Single(response.Headers.GetValues("X-Content-Revision")));
+    }
+
+    [Fact]
+    public async Task OtherMethodsGet405WithAllow()
+    {
+        using var response = await site.Client.PostAsync("/", new StringContent("x"));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("GET, HEAD", response.Content.Headers.Allow.Count > 0
+            ? string.Join(", ", response.Content.Headers.Allow)
+            : string.Join(", ", response.Headers.GetValues("Allow")));
+    }
+
+    [Fact]
+    public async Task HeadHasTheHeadersAndNoBody()
+    {
+        using var response = await site.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/style.css"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(6, response.Content.Headers.ContentLength);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task AnUnchangedFileAnswers304ToItsETag()
+    {
+        using var first = await site.Client.GetAsync("/style.css");
+        var request = new HttpRequestMessage(HttpMethod.Get, "/style.css");
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        using var second = await site.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthIsUnhealthyUntilTheLinkExists()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await site.Client.GetAsync("/health")).StatusCode);
+
+        File.Delete(site.LinkPath);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await site.Client.GetAsync("/health")).StatusCode);
+        using var page = await site.Client.GetAsync("/");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+    }
+
+    // HttpClient normalises dot segments and some escapes; a raw socket sends the path as written.
+    private async Task<(int Status, string Body)> RawGetAsync(string path)
+    {
+        var address = site.Client.BaseAddress!;
+        using var client = new TcpClient();
+        await client.ConnectAsync(address.Host, address.Port);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {address.Authority}\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var response = await reader.ReadToEndAsync();
+        var status = int.Parse(response.AsSpan(9, 3));
+        return (status, response);
+    }
+}
