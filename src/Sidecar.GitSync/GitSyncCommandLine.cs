@@ -36,7 +36,7 @@ public static class GitSyncCommandLine
         new("depth", "N", "How many commits of history to fetch; 0 fetches all of it.", "1",
             (o, v) => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Set(() => o.Depth = n) : $"--depth '{v}' is not a whole number: give 0 (all history) or a positive count"),
         new("one-time", "", "Sync once and exit: 0 when the sync succeeded, 1 when it failed.", "false",
-            (o, v) => ParseBool(v, "one-time") is { } b ? Set(() => o.OneTime = b) : $"--one-time '{v}' is not true or false"),
+            (o, v) => ParseBool(v) is { } b ? Set(() => o.OneTime = b) : $"--one-time '{v}' is not true or false"),
         new("http-bind", "ADDRESS", "Serve GET / for readiness at this address, e.g. 127.0.0.1:8080 or :8080 (503 until the first sync).", "off",
             (o, v) => { o.HttpBind = v; return null; }),
     ];
@@ -175,7 +175,7 @@ public static class GitSyncCommandLine
         return null;
     }
 
-    private static bool? ParseBool(string value, string name) => value.ToLowerInvariant() switch
+    private static bool? ParseBool(string value) => value.ToLowerInvariant() switch
     {
         "true" or "1" or "yes" or "" => true,
         "false" or "0" or "no" => false,
