@@ -1,31 +1,35 @@
-// The Sidecar pattern: a git-sync sidecar and a static web server sharing one folder.
+// The Sidecar pattern: a git-sync sidecar and a static web server that share one folder.
+using Aspire.Hosting.Deployment;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
-var dataDirectory = Path.GetFullPath(builder.Configuration["Sidecar:DataDirectory"]
-    ?? Path.Combine(builder.AppHostDirectory, ".data"));
-var content = new SharedContentFolder(Path.Combine(dataDirectory, "content"));
+var data = Path.GetFullPath(builder.Configuration["Sidecar:DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data"));
+var content = builder.AddSharedContent("content", Path.Combine(data, "content"));
+var gitRef = builder.AddParameterWithDefault("ref", "HEAD");
+var period = builder.AddParameterWithDefault("period", "10s");
+var replicas = builder.AddParameterWithDefault("replicas", "2");
 
-var gitRef = builder.AddParameter("ref", "HEAD");
-var period = builder.AddParameter("period", "10s");
-
-var sync = builder.AddProject<Projects.Sidecar_GitSync>("sync");
-if (string.IsNullOrWhiteSpace(builder.Configuration["Parameters:repo"]))
+IResourceBuilder<ProjectResource> sync;
+if (builder.ExecutionContext.IsRunMode && string.IsNullOrWhiteSpace(builder.Configuration["Parameters:repo"]))
 {
     // No repo given: sync the bundled demo origin, so the app runs with no internet.
-    var origin = builder.AddProject<Projects.Sidecar_DemoOrigin>("origin")
-        .AsDemoOrigin(Path.Combine(dataDirectory, "origin"));
-    sync.WithGitSync(origin.SiteRepositoryUrl(), content).WaitFor(origin);
+    var origin = builder.AddProject<Projects.Sidecar_DemoOrigin>("origin").AsDemoOrigin(Path.Combine(data, "origin"));
+    sync = builder.AddGitSync("sync", origin.SiteRepositoryUrl(), content).WaitFor(origin);
 }
 else
 {
-    sync.WithGitSync(builder.AddParameter("repo"), content);
+    sync = builder.AddGitSync("sync", builder.AddParameter("repo"), content);
 }
-sync.WithGitRef(gitRef).WithSyncPeriod(period);
+sync.WithRef(gitRef).WithPeriod(period);
 
 builder.AddProject<Projects.Sidecar_StaticWeb>("web")
     .WithHttpEndpoint()
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
-    .WithGitSyncSidecar(sync, content);
+    .WithUrlForEndpoint("http", url => url.DisplayText = "Site")
+    .WithGitSyncSidecar(sync)
+    .WithReplicas(replicas);
+
+builder.AddSidecarDeploymentSteps();
 
 builder.Build().Run();

@@ -1,56 +1,129 @@
+using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
-/// <summary>Wires a git-sync sidecar and the main server that reads what it publishes.</summary>
+/// <summary>Adds a git-sync sidecar and wires the main server that serves what it publishes.</summary>
 public static class GitSyncResourceExtensions
 {
-    /// <summary>The name of the sidecar's status endpoint (git-sync's <c>--http-bind</c>).</summary>
+    /// <summary>The name of the sidecar's HTTP endpoint (git-sync's <c>--http-bind</c>): readiness, status, metrics, <c>POST /sync</c>.</summary>
     public const string StatusEndpointName = "status";
 
+    /// <summary>The name of the "Sync now" command on the sidecar resource.</summary>
+    public const string SyncNowCommandName = "sync-now";
+
+    // Where the bundled Sidecar.GitSync project is; written into this assembly at build time, as Aspire does for Projects.*.
+    private static readonly string GitSyncProjectPath = typeof(GitSyncResourceExtensions).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "Sidecar.GitSync.ProjectPath").Value!;
+
+    /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository in <paramref name="repo"/> into <paramref name="content"/>.</summary>
+    public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        IResourceBuilder<ParameterResource> repo, IResourceBuilder<SharedContentResource> content)
+    {
+        var sync = builder.AddGitSync(name, ReferenceExpression.Create($"{repo.Resource}"), content);
+        sync.Resource.Annotations.OfType<GitSyncAnnotation>().Single().Repo = repo.Resource;
+        return sync;
+    }
+
+    /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository at <paramref name="repo"/> into <paramref name="content"/>.</summary>
+    public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        ReferenceExpression repo, IResourceBuilder<SharedContentResource> content) =>
+        builder.AddProject(name, GitSyncProjectPath).WithGitSync(repo, content);
+
     /// <summary>
-    /// Makes <paramref name="sync"/> a git-sync sidecar of <paramref name="repo"/> publishing into
-    /// <paramref name="folder"/>, with its readiness endpoint (503 until the first sync) as its health check.
-    /// The settings go in as <c>GITSYNC_*</c> variables, so any git-sync v4 compatible program fits.
+    /// Makes any project or executable resource a git-sync sidecar: its settings go in as git-sync v4's
+    /// <c>GITSYNC_*</c> variables, its status endpoint is its health (unhealthy until the first publish,
+    /// degraded after failed syncs), the dashboard shows its revision and gets a "Sync now" command.
     /// </summary>
-    public static IResourceBuilder<T> WithGitSync<T>(this IResourceBuilder<T> sync, ReferenceExpression repo, SharedContentFolder folder)
+    public static IResourceBuilder<T> WithGitSync<T>(this IResourceBuilder<T> sync, ReferenceExpression repo, IResourceBuilder<SharedContentResource> content)
         where T : IResourceWithEnvironment, IResourceWithEndpoints
     {
-        Directory.CreateDirectory(folder.Root);
+        var builder = sync.ApplicationBuilder;
+        var context = builder.ExecutionContext;
+        var secret = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{sync.Resource.Name}-webhook-secret", special: false);
+        sync.WithAnnotation(new GitSyncAnnotation(content, secret));
+
         sync.WithHttpEndpoint(name: StatusEndpointName);
         var status = sync.GetEndpoint(StatusEndpointName);
-        return sync
-            .WithEnvironment("GITSYNC_REPO", repo)
-            .WithEnvironment("GITSYNC_ROOT", folder.Root)
-            .WithEnvironment("GITSYNC_LINK", folder.Link)
-            .WithEnvironment("GITSYNC_HTTP_BIND", ReferenceExpression.Create($"127.0.0.1:{status.Property(EndpointProperty.TargetPort)}"))
-            .WithHttpHealthCheck("/", endpointName: StatusEndpointName);
+        // Here the status port is for the AppHost only; in a Pod the kubelet probes it from outside the container.
+        var bindHost = context.IsRunMode ? "127.0.0.1" : "";
+        sync.WithEnvironment("GITSYNC_REPO", repo)
+            .WithEnvironment("GITSYNC_ROOT", content.Resource.RootFor(context))
+            .WithEnvironment("GITSYNC_LINK", content.Resource.Link)
+            .WithEnvironment("GITSYNC_HTTP_BIND", ReferenceExpression.Create($"{bindHost}:{status.Property(EndpointProperty.TargetPort)}"))
+            .WithEnvironment("GITSYNC_HTTP_METRICS", "true")
+            .WithEnvironment("GITSYNC_WEBHOOK_SECRET", secret)
+            .WithRelationship(content.Resource, "Writes")
+            .WithUrlForEndpoint(StatusEndpointName, url =>
+            {
+                url.Url = "/status";
+                url.DisplayText = "Sync status";
+            });
+
+        var healthCheckKey = $"{sync.Resource.Name}-git-sync-status";
+        builder.Services.AddHttpClient();
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey,
+            services => new GitSyncStatusHealthCheck(sync.Resource, status, services),
+            failureStatus: HealthStatus.Unhealthy, tags: null));
+        sync.WithHealthCheck(healthCheckKey);
+
+        return sync.WithSyncNowCommand(secret);
     }
 
-    /// <summary>Makes <paramref name="sync"/> a git-sync sidecar of the repository in the <paramref name="repo"/> parameter.</summary>
-    public static IResourceBuilder<T> WithGitSync<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> repo, SharedContentFolder folder)
-        where T : IResourceWithEnvironment, IResourceWithEndpoints =>
-        sync.WithGitSync(ReferenceExpression.Create($"{repo.Resource}"), folder);
+    /// <summary>The branch, tag, full commit SHA or HEAD to sync (<c>GITSYNC_REF</c>).</summary>
+    public static IResourceBuilder<T> WithRef<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> gitRef)
+        where T : IResourceWithEnvironment
+    {
+        Annotation(sync).Ref = gitRef.Resource;
+        return sync.WithEnvironment("GITSYNC_REF", gitRef);
+    }
 
-    /// <summary>The branch, tag, commit or HEAD to sync (<c>GITSYNC_REF</c>).</summary>
-    public static IResourceBuilder<T> WithGitRef<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> gitRef)
-        where T : IResourceWithEnvironment => sync.WithEnvironment("GITSYNC_REF", gitRef);
-
-    /// <summary>How often to poll, as a Go duration such as <c>10s</c> (<c>GITSYNC_PERIOD</c>).</summary>
-    public static IResourceBuilder<T> WithSyncPeriod<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> period)
-        where T : IResourceWithEnvironment => sync.WithEnvironment("GITSYNC_PERIOD", period);
+    /// <summary>How often the sidecar polls, as a Go duration such as <c>10s</c> (<c>GITSYNC_PERIOD</c>).</summary>
+    public static IResourceBuilder<T> WithPeriod<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> period)
+        where T : IResourceWithEnvironment
+    {
+        Annotation(sync).Period = period.Resource;
+        return sync.WithEnvironment("GITSYNC_PERIOD", period);
+    }
 
     /// <summary>
-    /// Makes <paramref name="main"/> serve what <paramref name="sync"/> publishes: it gets the link's path in
-    /// <paramref name="rootVariable"/> and starts only once the sidecar has published a revision.
+    /// Makes <paramref name="main"/> serve what <paramref name="sync"/> publishes: it is told the link's path in
+    /// <paramref name="rootVariable"/>, starts once the sidecar has published a revision, and, when
+    /// <paramref name="revisionWebhookPath"/> is given, the sidecar tells it of each new revision at that path of
+    /// its <paramref name="endpointName"/> endpoint (W3C trace context included).
     /// </summary>
     public static IResourceBuilder<T> WithGitSyncSidecar<T, TSync>(this IResourceBuilder<T> main, IResourceBuilder<TSync> sync,
-        SharedContentFolder folder, string rootVariable = "StaticWeb__Root")
+        string rootVariable = "StaticWeb__Root", string? revisionWebhookPath = null, string endpointName = "http")
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
-        where TSync : class, IResource
+        where TSync : class, IResourceWithEnvironment
     {
-        return main
-            .WithEnvironment(rootVariable, folder.LinkPath)
+        var content = Annotation(sync).Content;
+        main.WithAnnotation(new GitSyncSidecarAnnotation(sync.Resource, rootVariable))
+            .WithEnvironment(rootVariable, content.Resource.LinkPathFor(main.ApplicationBuilder.ExecutionContext))
+            .WithRelationship(content.Resource, "Reads")
             .WaitFor(sync);
+        if (revisionWebhookPath is not null && main.Resource is IResourceWithEndpoints withEndpoints)
+        {
+            var endpoint = withEndpoints.GetEndpoint(endpointName);
+            sync.WithEnvironment("GITSYNC_WEBHOOK_URL", ReferenceExpression.Create($"{endpoint}{revisionWebhookPath}"));
+            main.WithAnnotation(new Deployment.RevisionWebhookAnnotation(revisionWebhookPath));
+        }
+        return main;
     }
+
+    /// <summary>Serves what the sidecar publishes with Sidecar.StaticWeb, which also takes the sidecar's revision webhook.</summary>
+    public static IResourceBuilder<ProjectResource> WithGitSyncSidecar<TSync>(this IResourceBuilder<ProjectResource> web, IResourceBuilder<TSync> sync)
+        where TSync : class, IResourceWithEnvironment =>
+        web.WithGitSyncSidecar(sync, "StaticWeb__Root", "/_sidecar/revision");
+
+    /// <summary>How many copies of the main server and its sidecar a deployment runs (Kubernetes replicas).</summary>
+    public static IResourceBuilder<T> WithReplicas<T>(this IResourceBuilder<T> main, IResourceBuilder<ParameterResource> replicas)
+        where T : IResource => main.WithAnnotation(new Deployment.ReplicasAnnotation(replicas.Resource));
+
+    internal static GitSyncAnnotation Annotation<T>(IResourceBuilder<T> sync) where T : IResource =>
+        sync.Resource.Annotations.OfType<GitSyncAnnotation>().SingleOrDefault()
+            ?? throw new InvalidOperationException($"'{sync.Resource.Name}' is not a git-sync sidecar: add it with AddGitSync(...) or call WithGitSync(...) on it first");
 }

@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Reads the sidecar's <c>GET /status</c>: unhealthy until a revision is published, degraded while syncs
+/// fail (the last good revision is still served), healthy otherwise. It also shows the revision and the
+/// last outcome as properties of the resource in the dashboard.
+/// </summary>
+internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference status, IServiceProvider services) : IHealthCheck
+{
+    private SyncStatusDocument? shown;
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        SyncStatusDocument? document;
+        try
+        {
+            using var client = services.GetRequiredService<IHttpClientFactory>().CreateClient();
+            document = await client.GetFromJsonAsync<SyncStatusDocument>(new Uri(new Uri(status.Url), "/status"), cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy($"the sidecar's status endpoint did not answer: {e.Message}");
+        }
+        if (document is null)
+        {
+            return HealthCheckResult.Unhealthy("the sidecar's status endpoint answered nothing");
+        }
+        await ShowAsync(document);
+
+        if (document.Revision is null)
+        {
+            return HealthCheckResult.Unhealthy($"no revision published yet{(document.LastError is null ? "" : $"; last error: {document.LastError}")}");
+        }
+        return document.ConsecutiveFailures > 0
+            ? HealthCheckResult.Degraded($"{document.ConsecutiveFailures} failed sync(s); still serving {document.Revision}; last error: {document.LastError}")
+            : HealthCheckResult.Healthy($"serving {document.Revision}");
+    }
+
+    // Only a change is published: every update wakes the health checks again.
+    private async Task ShowAsync(SyncStatusDocument document)
+    {
+        if (document == shown)
+        {
+            return;
+        }
+        shown = document;
+        await services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(sync, snapshot => snapshot with
+        {
+            Properties = With(snapshot.Properties,
+                new("gitsync.revision", document.Revision ?? ""),
+                new("gitsync.last_outcome", document.LastOutcome ?? ""),
+                new("gitsync.last_sync", document.LastSyncTime?.ToString("O") ?? ""),
+                new("gitsync.consecutive_failures", document.ConsecutiveFailures),
+                new("gitsync.last_error", document.LastError ?? "")),
+        });
+    }
+
+    private static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> properties, params ResourcePropertySnapshot[] updates)
+    {
+        var names = updates.Select(u => u.Name).ToHashSet();
+        return [.. properties.Where(p => !names.Contains(p.Name)), .. updates];
+    }
+
+    private sealed record SyncStatusDocument(string? Revision, string? LastOutcome, string? LastError, DateTimeOffset? LastSyncTime, int ConsecutiveFailures);
+}

@@ -1,0 +1,74 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The folder the sidecar and the main server share. On this machine it is a plain folder
+/// (<see cref="HostPath"/>); in a Pod it is an emptyDir, and in Compose a named volume, mounted
+/// at <see cref="ContainerPath"/> in both containers.
+/// </summary>
+public sealed class SharedContentResource(string name, string hostPath, string link) : Resource(name)
+{
+    /// <summary>Where the folder is mounted in both containers when deployed.</summary>
+    public const string ContainerPath = "/content";
+
+    public string HostPath { get; } = hostPath;
+
+    /// <summary>The name of the link the sidecar publishes and the main server serves.</summary>
+    public string Link { get; } = link;
+
+    /// <summary>The folder as the services see it: the host path when run here, the mount path when deployed.</summary>
+    public string RootFor(DistributedApplicationExecutionContext context) => context.IsRunMode ? HostPath : ContainerPath;
+
+    /// <summary>The link as the services see it.</summary>
+    public string LinkPathFor(DistributedApplicationExecutionContext context) =>
+        context.IsRunMode ? Path.Combine(HostPath, Link) : $"{ContainerPath}/{Link}";
+}
+
+public static class SharedContentResourceExtensions
+{
+    /// <summary>
+    /// Adds the shared folder. <paramref name="hostPath"/> is used when the app runs on this machine
+    /// (project and executable resources share it directly); deployments mount a volume instead.
+    /// </summary>
+    public static IResourceBuilder<SharedContentResource> AddSharedContent(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, string hostPath, string link = "current")
+    {
+        var resource = new SharedContentResource(name, Path.GetFullPath(hostPath), link);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            Directory.CreateDirectory(resource.HostPath);
+        }
+        return builder.AddResource(resource)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "SharedFolder",
+                State = new ResourceStateSnapshot("Ready", KnownResourceStateStyles.Success),
+                Properties =
+                [
+                    new("sidecar.path", resource.HostPath),
+                    new("sidecar.link", link),
+                ],
+            })
+            .WithManifestPublishingCallback(context =>
+            {
+                context.Writer.WriteString("type", "sidecar.sharedcontent.v0");
+                context.Writer.WriteString("mountPath", SharedContentResource.ContainerPath);
+                context.Writer.WriteString("link", link);
+                context.Writer.WriteString("medium", "emptyDir");
+            });
+    }
+}
+
+public static class ConfigurableParameterExtensions
+{
+    /// <summary>
+    /// A parameter that configuration can set (<c>--Parameters:NAME=VALUE</c>, <c>Parameters__NAME</c>, user secrets)
+    /// and that falls back to <paramref name="defaultValue"/>, which the manifest also carries as its default.
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddParameterWithDefault(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, string defaultValue) =>
+        builder.AddParameter(name,
+            () => builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } value ? value : defaultValue,
+            publishValueAsDefault: true);
+}

@@ -1,0 +1,34 @@
+using System.Net.Http.Json;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting;
+
+public static class SyncNowCommand
+{
+    /// <summary>Adds the dashboard's "Sync now" command: <c>POST /sync</c> on the sidecar, authenticated with its webhook secret.</summary>
+    public static IResourceBuilder<T> WithSyncNowCommand<T>(this IResourceBuilder<T> sync, ParameterResource secret)
+        where T : IResourceWithEndpoints =>
+        sync.WithHttpCommand("/sync", "Sync now", GitSyncResourceExtensions.StatusEndpointName, GitSyncResourceExtensions.SyncNowCommandName,
+            new HttpCommandOptions
+            {
+                Description = "Fetch the ref now and publish it if it changed, without waiting for the next period",
+                IconName = "ArrowSync",
+                IsHighlighted = true,
+                Method = HttpMethod.Post,
+                PrepareRequest = async context =>
+                {
+                    context.Request.Headers.Add("X-Gitlab-Token", await secret.GetValueAsync(context.CancellationToken));
+                },
+                GetCommandResult = async context =>
+                {
+                    var result = await context.Response.Content.ReadFromJsonAsync<SyncNowResult>(context.CancellationToken);
+                    return result is null
+                        ? CommandResults.Failure($"the sidecar answered {(int)context.Response.StatusCode} without a result")
+                        : result.Outcome == "error"
+                            ? CommandResults.Failure($"sync failed: {result.Error}")
+                            : CommandResults.Success();
+                },
+            });
+
+    private sealed record SyncNowResult(string Outcome, string? Revision, string? Error);
+}
