@@ -1,3 +1,4 @@
+using System.Net;
 using System.Collections.Immutable;
 using System.Net.Http.Json;
 using Aspire.Hosting.ApplicationModel;
@@ -20,10 +21,22 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
         SyncStatusDocument? document;
         try
         {
-            using var client = services.GetRequiredService<IHttpClientFactory>().CreateClient();
-            document = await client.GetFromJsonAsync<SyncStatusDocument>(new Uri(new Uri(status.Url), "/status"), cancellationToken);
+            using var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(GitSyncStatusHealthCheck));
+            // Until the sidecar listens, the orchestrator's proxy may hold the connection open: don't wait for it.
+            client.Timeout = TimeSpan.FromSeconds(5);
+            var baseUri = new Uri(status.Url);
+            using var response = await client.GetAsync(new Uri(baseUri, "/status"), cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // A git-sync without /status (kubernetes/git-sync itself): its GET / readiness is all there is.
+                using var readiness = await client.GetAsync(baseUri, cancellationToken);
+                return readiness.IsSuccessStatusCode
+                    ? HealthCheckResult.Healthy("ready: a revision is published")
+                    : HealthCheckResult.Unhealthy($"not ready ({(int)readiness.StatusCode}): no revision published yet");
+            }
+            document = await response.Content.ReadFromJsonAsync<SyncStatusDocument>(cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException)
         {
             return HealthCheckResult.Unhealthy($"the sidecar's status endpoint did not answer: {e.Message}");
         }
