@@ -9,19 +9,13 @@ namespace Sidecar.AppHost.Tests;
 /// <summary>The real AppHost, with the demo origin, the sidecar and the web server, through Aspire.Hosting.Testing.</summary>
 public sealed class EndToEndTests
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private const int PeriodSeconds = 2;
 
     [Fact]
     public async Task TheDemoSiteIsServedAndAPushedCommitIsServedWithinOnePeriod()
     {
         using var data = new TempFolder("sidecar-apphost");
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"--Sidecar:DataDirectory={data.Path}", $"--Parameters:period={PeriodSeconds}s"]);
-        await using var app = await builder.BuildAsync();
-        using var startTimeout = new CancellationTokenSource(StartTimeout);
-        await app.StartAsync(startTimeout.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("web", startTimeout.Token);
+        await using var app = await AppHostFixture.StartAsync(data, $"{PeriodSeconds}s");
 
         using var web = app.CreateHttpClient("web");
         var first = await web.GetAsync("/");
@@ -29,16 +23,7 @@ public sealed class EndToEndTests
         Assert.Contains("Hello from the Sidecar demo site", await first.Content.ReadAsStringAsync());
         var firstRevision = first.Headers.GetValues("X-Content-Revision").Single();
 
-        // Commit a change and push it to the demo origin, as a user would.
-        var origin = app.GetEndpoint("origin", "http");
-        var clone = data.Combine("clone");
-        await GitCli.RunAsync(data.Path, "clone", "--quiet", $"{origin}site.git", clone);
-        var marker = $"Pushed at {Guid.NewGuid():N}";
-        var index = Path.Combine(clone, "index.html");
-        await File.WriteAllTextAsync(index, (await File.ReadAllTextAsync(index)).Replace("</main>", $"<p>{marker}</p></main>"));
-        await GitCli.RunAsync(clone, "commit", "--quiet", "-am", "Change the demo page");
-        await GitCli.RunAsync(clone, "push", "--quiet", "origin", "HEAD:main");
-        var pushed = await GitCli.RunAsync(clone, "rev-parse", "HEAD");
+        var (pushed, marker) = await PushChangeAsync(app, data);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(PeriodSeconds + 10);
         string body;
@@ -55,5 +40,19 @@ public sealed class EndToEndTests
         Assert.Contains(marker, body);
         Assert.Equal(pushed, revision);
         Assert.NotEqual(firstRevision, revision);
+    }
+
+    /// <summary>Commits a change to the demo page and pushes it to the demo origin, as a user would; returns the SHA and the text added.</summary>
+    public static async Task<(string Sha, string Marker)> PushChangeAsync(DistributedApplication app, TempFolder data)
+    {
+        var origin = app.GetEndpoint("origin", "http");
+        var clone = data.Combine($"clone-{Guid.NewGuid():N}");
+        await GitCli.RunAsync(data.Path, "clone", "--quiet", $"{origin}site.git", clone);
+        var marker = $"Pushed at {Guid.NewGuid():N}";
+        var index = Path.Combine(clone, "index.html");
+        await File.WriteAllTextAsync(index, (await File.ReadAllTextAsync(index)).Replace("</main>", $"<p>{marker}</p></main>"));
+        await GitCli.RunAsync(clone, "commit", "--quiet", "-am", "Change the demo page");
+        await GitCli.RunAsync(clone, "push", "--quiet", "origin", "HEAD:main");
+        return (await GitCli.RunAsync(clone, "rev-parse", "HEAD"), marker);
     }
 }

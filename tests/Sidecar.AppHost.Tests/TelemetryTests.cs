@@ -1,0 +1,34 @@
+using Aspire.Hosting.Testing;
+using Sidecar.Tests;
+
+namespace Sidecar.AppHost.Tests;
+
+/// <summary>The services' telemetry, exported by their real OTLP exporters, as it reaches a collector.</summary>
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task TracesAndMetricsOfBothServicesReachTheCollector()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        using var data = new TempFolder("sidecar-telemetry");
+        await using var app = await AppHostFixture.StartAsync(data, "1s", collector);
+        using var web = app.CreateHttpClient("web");
+        Assert.Contains("Sidecar demo site", await web.GetStringAsync("/"));
+
+        string Describe() => $"collected spans: {string.Join(", ", collector.Spans.Select(s => $"{s.Service}/{s.Name}").Distinct())}; " +
+            $"metrics: {string.Join(", ", collector.Metrics.Select(m => $"{m.Service}/{m.Name}").Distinct())}";
+        await AppHostFixture.WaitUntilAsync(() =>
+            collector.Spans.Any(s => s.Service == "sync" && s.Name == "sync")
+            && collector.Spans.Any(s => s.Service == "web")
+            && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.syncs")
+            && collector.Metrics.Any(m => m.Service == "web" && m.Name == "http.server.request.duration"),
+            TimeSpan.FromSeconds(60), Describe);
+
+        // One trace per sync, with its steps as child spans.
+        var sync = collector.Spans.First(s => s.Service == "sync" && s.Name == "sync");
+        Assert.Contains(collector.Spans, s => s.Name == "fetch" && s.TraceId == sync.TraceId && s.ParentSpanId == sync.SpanId);
+        var syncs = collector.Metrics.First(m => m.Name == "gitsync.syncs");
+        Assert.Equal("{sync}", syncs.Unit);
+        Assert.False(string.IsNullOrEmpty(syncs.Description));
+    }
+}
