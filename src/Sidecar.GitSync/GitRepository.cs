@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using LibGit2Sharp;
+using LibGit2Sharp.Handlers;
 
 namespace Sidecar.GitSync;
 
@@ -16,24 +17,42 @@ public sealed partial class GitRepository : IDisposable
     private const string FetchedRef = "refs/sidecar/fetched";
 
     private readonly Repository repository;
+    private readonly CredentialsHandler? credentials;
 
-    private GitRepository(Repository repository) => this.repository = repository;
+    private GitRepository(Repository repository, CredentialsHandler? credentials)
+    {
+        this.repository = repository;
+        this.credentials = credentials;
+    }
 
     public string GitDirectory => repository.Info.Path;
 
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex FullSha();
 
-    /// <summary>Opens <c>ROOT/.git</c>, creating it if missing, and points <c>origin</c> at <paramref name="url"/>.</summary>
-    public static GitRepository Open(string root, string url)
+    /// <summary>
+    /// Opens <c>ROOT/.git</c>, creating it if missing and creating it afresh if it is corrupt or half-written
+    /// (the snapshots do not depend on it), and points <c>origin</c> at <paramref name="url"/>.
+    /// </summary>
+    public static GitRepository Open(string root, string url, CredentialsHandler? credentials = null, Action<string>? repaired = null)
     {
         var gitDirectory = Path.Combine(root, ".git");
-        if (!Repository.IsValid(gitDirectory))
+        Repository repository;
+        if (TryOpen(gitDirectory) is { } opened)
         {
+            repository = opened;
+        }
+        else
+        {
+            if (Directory.Exists(gitDirectory) || File.Exists(gitDirectory))
+            {
+                repaired?.Invoke(gitDirectory);
+                Wipe(gitDirectory);
+            }
             Directory.CreateDirectory(gitDirectory);
             Repository.Init(gitDirectory, isBare: true);
+            repository = new Repository(gitDirectory);
         }
-        var repository = new Repository(gitDirectory);
         var origin = repository.Network.Remotes[RemoteName];
         if (origin is null)
         {
@@ -43,7 +62,50 @@ public sealed partial class GitRepository : IDisposable
         {
             repository.Network.Remotes.Update(RemoteName, r => r.Url = url);
         }
-        return new GitRepository(repository);
+        return new GitRepository(repository, credentials);
+    }
+
+    /// <summary>Removes the object store so the next open starts afresh.</summary>
+    public static void Wipe(string gitDirectory)
+    {
+        if (File.Exists(gitDirectory))
+        {
+            File.Delete(gitDirectory);
+        }
+        else if (Directory.Exists(gitDirectory))
+        {
+            Directory.Delete(gitDirectory, recursive: true);
+        }
+    }
+
+    // A store counts as sound when libgit2 opens it and can read its config and object database.
+    private static Repository? TryOpen(string gitDirectory)
+    {
+        if (!Directory.Exists(gitDirectory))
+        {
+            return null;
+        }
+        Repository? repository = null;
+        try
+        {
+            if (!Repository.IsValid(gitDirectory))
+            {
+                return null;
+            }
+            repository = new Repository(gitDirectory);
+            _ = repository.Config.Get<string>("core.bare");
+            _ = repository.Network.Remotes[RemoteName];
+            if (repository.Refs[FetchedRef] is { } fetched)
+            {
+                _ = repository.Lookup<Commit>(fetched.TargetIdentifier)?.Tree.Count;
+            }
+            return repository;
+        }
+        catch (LibGit2SharpException)
+        {
+            repository?.Dispose();
+            return null;
+        }
     }
 
     /// <summary>Asks the remote which commit <paramref name="gitRef"/> names now, without fetching anything.</summary>
@@ -53,7 +115,8 @@ public sealed partial class GitRepository : IDisposable
         {
             return new RemoteRevision(gitRef, gitRef);
         }
-        var advertised = repository.Network.ListReferences(repository.Network.Remotes[RemoteName]).ToList();
+        var remote = repository.Network.Remotes[RemoteName];
+        var advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
         string Peeled(Reference reference) => reference.ResolveToDirectReference()?.TargetIdentifier ?? reference.TargetIdentifier;
 
         if (gitRef == "HEAD")
@@ -83,7 +146,7 @@ public sealed partial class GitRepository : IDisposable
     }
 
     /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
-    public Commit Fetch(RemoteRevision revision, int depth)
+    public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
         if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow))
         {
@@ -91,8 +154,22 @@ public sealed partial class GitRepository : IDisposable
         }
         // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.
         var effectiveDepth = depth == 0 && repository.Info.IsShallow ? int.MaxValue : depth;
-        ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"],
-            new FetchOptions { TagFetchMode = TagFetchMode.None }, effectiveDepth);
+        var fetchOptions = new FetchOptions
+        {
+            TagFetchMode = TagFetchMode.None,
+            CredentialsProvider = credentials,
+            OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
+            OnProgress = _ => !cancellationToken.IsCancellationRequested,
+        };
+        try
+        {
+            ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
+        }
+        catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef))
+        {
+            throw new SyncException($"--ref {revision.RemoteRef} could not be fetched ({e.Message}): give a commit that exists on the remote and is reachable from one of its branches or tags", e);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
     }

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Hosting.Server;
 
 namespace Sidecar.GitSync;
 
 /// <summary>Builds the sidecar from its options; Program runs it, tests host it on loopback.</summary>
-public static class GitSyncApp
+public static partial class GitSyncApp
 {
     public static WebApplication Build(GitSyncOptions options)
     {
@@ -14,15 +15,34 @@ public static class GitSyncApp
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddServiceDefaults();
+        ApplyVerbosity(builder.Logging, options.Verbosity);
+        if (options.GroupWrite)
+        {
+            // git's "shared repository": everything this process creates is group-writable.
+            umask(0b000_000_010);
+        }
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GitSyncTelemetry>();
         builder.Services.AddSingleton<SyncStatus>();
+        builder.Services.AddSingleton<SyncTrigger>();
         builder.Services.AddSingleton<SnapshotWriter>();
         builder.Services.AddSingleton<SnapshotPublisher>();
+        builder.Services.AddSingleton<ErrorFile>();
+        builder.Services.AddSingleton<TouchFile>();
         builder.Services.AddSingleton<GitSynchronizer>();
+        if (options.WebhookUrl.Length > 0)
+        {
+            builder.Services.AddSingleton<IPublishHook, Webhook>();
+        }
+        if (options.ExechookCommand.Length > 0)
+        {
+            builder.Services.AddSingleton<IPublishHook, Exechook>();
+        }
+        builder.Services.AddSingleton<PublishHooks>();
         if (!options.OneTime)
         {
+            builder.Services.AddHostedService(s => s.GetRequiredService<PublishHooks>());
             builder.Services.AddHostedService<SyncLoop>();
         }
         if (HttpBindAddress.TryParse(options.HttpBind) is { } bind)
@@ -37,13 +57,46 @@ public static class GitSyncApp
 
         var app = builder.Build();
         app.MapReadiness();
+        app.MapStatus();
+        app.MapSyncNow();
+        if (options.HttpMetrics)
+        {
+            app.MapPrometheusMetrics();
+        }
         return app;
     }
 
-    /// <summary>Runs one sync and returns git-sync's exit code: 0 on success, 1 on failure.</summary>
+    /// <summary>Runs one sync, then its hooks once, and returns git-sync's exit code: 0 when all succeeded, 1 otherwise.</summary>
     public static async Task<int> RunOnceAsync(WebApplication app)
     {
-        var result = await app.Services.GetRequiredService<GitSynchronizer>().SyncAsync(CancellationToken.None);
-        return result.Outcome == SyncOutcome.Error ? 1 : 0;
+        var synchronizer = app.Services.GetRequiredService<GitSynchronizer>();
+        var result = await synchronizer.SyncAsync(CancellationToken.None);
+        if (result.Outcome == SyncOutcome.Error)
+        {
+            return 1;
+        }
+        if (synchronizer.LastHookRequest is { } hooks
+            && !await app.Services.GetRequiredService<PublishHooks>().RunOnceAsync(hooks, CancellationToken.None))
+        {
+            return 1;
+        }
+        return 0;
     }
+
+    // -v as git-sync reads it: 0 logs updates and errors, 2 each sync's decisions, 5 and up everything.
+    private static void ApplyVerbosity(ILoggingBuilder logging, int verbosity)
+    {
+        var level = verbosity switch
+        {
+            0 or 1 => LogLevel.Information,
+            < 5 => LogLevel.Debug,
+            _ => LogLevel.Trace,
+        };
+        logging.AddFilter(GitSyncTelemetry.Name, level);
+        logging.AddFilter("Microsoft", verbosity >= 5 ? LogLevel.Debug : LogLevel.Warning);
+        logging.AddFilter("System", verbosity >= 5 ? LogLevel.Debug : LogLevel.Warning);
+    }
+
+    [LibraryImport("libc")]
+    private static partial uint umask(uint mask);
 }

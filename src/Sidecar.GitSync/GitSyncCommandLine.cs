@@ -4,7 +4,8 @@ using System.Text;
 namespace Sidecar.GitSync;
 
 /// <summary>One flag: its name as git-sync spells it, the environment variable that also sets it, and how it applies.</summary>
-public sealed record GitSyncFlag(string Name, string ValueName, string Help, string Default, Func<GitSyncOptions, string, string?> Apply)
+public sealed record GitSyncFlag(string Name, string ValueName, string Help, string Default, Func<GitSyncOptions, string, string?> Apply,
+    bool Repeatable = false, string? ShortName = null)
 {
     /// <summary>The environment variable that sets this flag when the command line does not: <c>GITSYNC_</c> and the name in capitals.</summary>
     public string EnvironmentVariable => "GITSYNC_" + Name.Replace('-', '_').ToUpperInvariant();
@@ -39,13 +40,74 @@ public static class GitSyncCommandLine
             (o, v) => ParseBool(v) is { } b ? Set(() => o.OneTime = b) : $"--one-time '{v}' is not true or false"),
         new("http-bind", "ADDRESS", "Serve GET / for readiness at this address, e.g. 127.0.0.1:8080 or :8080 (503 until the first sync).", "off",
             (o, v) => { o.HttpBind = v; return null; }),
+        new("sync-timeout", "DURATION", "The longest one whole sync may take; a slower sync fails.", "120s",
+            (o, v) => Duration("sync-timeout", v, d => o.SyncTimeout = d)),
+        new("max-failures", "N", "Consecutive failed syncs allowed before the process exits 1; -1 retries forever.", "0",
+            (o, v) => Integer("max-failures", v, n => o.MaxFailures = n)),
+        new("init-period", "DURATION", "The wait between attempts until the first success.", "--period",
+            (o, v) => Duration("init-period", v, d => o.InitPeriod = d)),
+        new("init-max-failures", "N", "Consecutive failures allowed before the first success; -1 retries forever.", "--max-failures",
+            (o, v) => Integer("init-max-failures", v, n => o.InitMaxFailures = n)),
+        new("stale-worktree-timeout", "DURATION", "How long a replaced snapshot is kept before it is removed.", "0",
+            (o, v) => Duration("stale-worktree-timeout", v, d => o.StaleWorktreeTimeout = d)),
+        new("publish-git-files", "", "Also publish files named .git* (.gitignore, .gitattributes, .github/...).", "false",
+            (o, v) => Boolean("publish-git-files", v, b => o.PublishGitFiles = b)),
+        new("webhook-url", "URL", "Call this URL after each publish, with header Gitsync-Hash: SHA.", "off",
+            (o, v) => { o.WebhookUrl = v; return null; }),
+        new("webhook-method", "METHOD", "The HTTP method of the webhook call.", "POST",
+            (o, v) => { o.WebhookMethod = v; return null; }),
+        new("webhook-success-status", "STATUS", "The status that counts as a successful webhook call; 0 fires and forgets.", "200",
+            (o, v) => Integer("webhook-success-status", v, n => o.WebhookSuccessStatus = n)),
+        new("webhook-timeout", "DURATION", "The longest one webhook call may take.", "1s",
+            (o, v) => Duration("webhook-timeout", v, d => o.WebhookTimeout = d)),
+        new("webhook-backoff", "DURATION", "The wait before a failed webhook call is tried again.", "3s",
+            (o, v) => Duration("webhook-backoff", v, d => o.WebhookBackoff = d)),
+        new("exechook-command", "COMMAND", "Run this program (no arguments) in the snapshot after each publish, with GITSYNC_HASH set.", "off",
+            (o, v) => { o.ExechookCommand = v; return null; }),
+        new("exechook-timeout", "DURATION", "The longest one exechook run may take.", "30s",
+            (o, v) => Duration("exechook-timeout", v, d => o.ExechookTimeout = d)),
+        new("exechook-backoff", "DURATION", "The wait before a failed exechook is run again.", "3s",
+            (o, v) => Duration("exechook-backoff", v, d => o.ExechookBackoff = d)),
+        new("touch-file", "PATH", "Touch this file after each new publish; relative paths are under --root.", "off",
+            (o, v) => { o.TouchFile = v; return null; }),
+        new("error-file", "PATH", "Write the last error here as JSON, removed after a good sync; relative paths are under --root.", "off",
+            (o, v) => { o.ErrorFile = v; return null; }),
+        new("sync-on-signal", "SIGNAL", "Sync now when this signal arrives, e.g. SIGHUP, HUP or 1.", "off",
+            (o, v) => { o.SyncOnSignal = v; return null; }),
+        new("group-write", "", "Make the object store, snapshots and link group-writable.", "false",
+            (o, v) => Boolean("group-write", v, b => o.GroupWrite = b)),
+        new("verbose", "N", "Log verbosity: 0 logs updates and errors, 2 each sync's decisions, 5 everything.", "0",
+            (o, v) => Integer("verbose", v, n => o.Verbosity = n), ShortName: "v"),
+        new("http-metrics", "", "Serve Prometheus metrics at /metrics on --http-bind.", "false",
+            (o, v) => Boolean("http-metrics", v, b => o.HttpMetrics = b)),
+        new("webhook-secret", "SECRET", "The shared secret POST /sync requires (GitHub X-Hub-Signature-256 or GitLab X-Gitlab-Token).", "off",
+            (o, v) => { o.WebhookSecret = v; return null; }),
+        new("username", "NAME", "The user name for HTTP(S) auth; the password comes from $GITSYNC_PASSWORD or --password-file.", "none",
+            (o, v) => { o.Username = v; return null; }),
+        new("password-file", "PATH", "A file holding the HTTP(S) password or token, read again before every sync.", "none",
+            (o, v) => { o.PasswordFile = v; return null; }),
+        new("credential", "JSON", "{\"url\":..., \"username\":..., \"password\" or \"password-file\":...} (or a list of them) for URLs under url; may be repeated.", "none",
+            ApplyCredential, Repeatable: true),
+        new("ssh-key-file", "PATH", "Not supported by this build (libgit2 via LibGit2Sharp 0.32 has no SSH key auth): use HTTPS.", "none",
+            (o, v) => { o.SshKeyFiles.AddRange(v.Split(':', StringSplitOptions.RemoveEmptyEntries)); return null; }, Repeatable: true),
+        new("ssh-known-hosts", "", "Not supported by this build: see --ssh-key-file.", "true",
+            (o, v) => Boolean("ssh-known-hosts", v, b => o.SshKnownHosts = b)),
+        new("ssh-known-hosts-file", "PATH", "Not supported by this build: see --ssh-key-file.", "/etc/git-secret/known_hosts",
+            (o, v) => { o.SshKnownHostsFile = v; return null; }),
+        new("submodules", "MODE", "recursive, shallow or off. Submodules are not synced by this build: give off (an explicit recursive or shallow is refused).", "off",
+            (o, v) => { o.Submodules = v; return null; }),
+        new("sparse-checkout-file", "PATH", "Not supported by this build (libgit2 has no sparse checkout).", "off",
+            (o, v) => { o.SparseCheckoutFile = v; return null; }),
     ];
+
+    /// <summary>Environment variables read directly: secrets that must not be flags.</summary>
+    public const string PasswordVariable = "GITSYNC_PASSWORD";
 
     public static GitSyncCommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var options = new GitSyncOptions();
         var errors = new List<string>();
-        var fromCommandLine = new Dictionary<GitSyncFlag, string>();
+        var fromCommandLine = new Dictionary<GitSyncFlag, List<string>>();
         var showHelp = false;
 
         for (var i = 0; i < args.Count; i++)
@@ -64,7 +126,12 @@ public static class GitSyncCommandLine
             var body = arg.TrimStart('-');
             var equals = body.IndexOf('=');
             var name = equals >= 0 ? body[..equals] : body;
-            var flag = Flags.FirstOrDefault(f => f.Name == name.Replace('_', '-'));
+            var flag = Flags.FirstOrDefault(f => f.Name == name.Replace('_', '-') || f.ShortName == name);
+            if (name == "password")
+            {
+                errors.Add($"--password is not a flag, so the secret stays out of process listings: set ${PasswordVariable} or give --password-file");
+                continue;
+            }
             if (flag is null)
             {
                 errors.Add($"unknown flag '--{name}': run with --help to list the flags");
@@ -88,17 +155,32 @@ public static class GitSyncCommandLine
                 errors.Add($"flag '--{flag.Name}' needs a value: write --{flag.Name}={flag.ValueName}");
                 continue;
             }
-            fromCommandLine[flag] = value;
+            if (!fromCommandLine.TryGetValue(flag, out var values))
+            {
+                fromCommandLine[flag] = values = [];
+            }
+            values.Add(value);
         }
 
         foreach (var flag in Flags)
         {
-            var value = fromCommandLine.TryGetValue(flag, out var given) ? given : environment(flag.EnvironmentVariable);
-            if (value is not null && flag.Apply(options, value) is { } error)
+            if (fromCommandLine.TryGetValue(flag, out var given))
             {
-                errors.Add(fromCommandLine.ContainsKey(flag) ? error : $"{error} (from {flag.EnvironmentVariable})");
+                // A repeatable flag keeps every value; any other takes its last one.
+                foreach (var value in flag.Repeatable ? given : [given[^1]])
+                {
+                    if (flag.Apply(options, value) is { } error)
+                    {
+                        errors.Add(error);
+                    }
+                }
+            }
+            else if (environment(flag.EnvironmentVariable) is { } fromEnvironment && flag.Apply(options, fromEnvironment) is { } error)
+            {
+                errors.Add($"{error} (from {flag.EnvironmentVariable})");
             }
         }
+        options.Password = environment(PasswordVariable) ?? "";
 
         if (!showHelp)
         {
@@ -146,6 +228,10 @@ public static class GitSyncCommandLine
         {
             yield return $"--http-bind '{options.HttpBind}' is not an address: write HOST:PORT or :PORT, e.g. 127.0.0.1:8080";
         }
+        foreach (var error in GitSyncOptionsValidation.Validate(options))
+        {
+            yield return error;
+        }
     }
 
     public static string HelpText()
@@ -156,10 +242,11 @@ public static class GitSyncCommandLine
         text.AppendLine("Usage: Sidecar.GitSync --repo=URL --root=DIR [flags]");
         text.AppendLine();
         text.AppendLine("Every flag can also be set by its environment variable; the command line wins.");
+        text.AppendLine($"The HTTP(S) password is read from ${PasswordVariable} (or --password-file), never from a flag.");
         text.AppendLine();
         foreach (var flag in Flags)
         {
-            var head = flag.IsSwitch ? $"--{flag.Name}" : $"--{flag.Name}={flag.ValueName}";
+            var head = (flag.ShortName is { } shortName ? $"-{shortName}, " : "") + (flag.IsSwitch ? $"--{flag.Name}" : $"--{flag.Name}={flag.ValueName}");
             text.AppendLine($"  {head,-24} ${flag.EnvironmentVariable}");
             text.AppendLine($"      {flag.Help} (default: {flag.Default})");
         }
@@ -167,6 +254,40 @@ public static class GitSyncCommandLine
         text.AppendLine("Layout: ROOT/.git holds the objects, ROOT/.worktrees/SHA one read-only snapshot per");
         text.AppendLine("commit, and ROOT/LINK a relative symlink to the published one, swapped atomically.");
         return text.ToString();
+    }
+
+    private static string? Duration(string flag, string value, Action<TimeSpan> apply) =>
+        GoDuration.TryParse(value, out var d) ? Set(() => apply(d)) : $"--{flag} '{value}' is not a duration: write it like 10s, 1m30s or 500ms";
+
+    private static string? Integer(string flag, string value, Action<int> apply) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? Set(() => apply(n)) : $"--{flag} '{value}' is not a whole number";
+
+    private static string? Boolean(string flag, string value, Action<bool> apply) =>
+        ParseBool(value) is { } b ? Set(() => apply(b)) : $"--{flag} '{value}' is not true or false";
+
+    private static string? ApplyCredential(GitSyncOptions options, string value)
+    {
+        try
+        {
+            var trimmed = value.TrimStart();
+            var credentials = trimmed.StartsWith('[')
+                ? System.Text.Json.JsonSerializer.Deserialize(value, CredentialJson.Default.ListGitCredential) ?? []
+                : [System.Text.Json.JsonSerializer.Deserialize(value, CredentialJson.Default.GitCredential)!];
+            foreach (var credential in credentials)
+            {
+                if (credential.Url.Length == 0 || credential.Username.Length == 0 || (credential.Password is null) == (credential.PasswordFile is null))
+                {
+                    return "--credential needs \"url\", \"username\" and exactly one of \"password\" or \"password-file\", e.g. {\"url\":\"https://github.com\",\"username\":\"me\",\"password-file\":\"/creds/token\"}";
+                }
+                options.Credentials.Add(credential);
+            }
+            return null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            // The value may hold a password: name the position, not the text.
+            return $"--credential is not valid JSON ({e.Message.Split('.')[0]}): write {{\"url\":\"https://host\",\"username\":\"me\",\"password-file\":\"/path\"}}";
+        }
     }
 
     private static string? Set(Action apply)

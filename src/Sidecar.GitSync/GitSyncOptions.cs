@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Sidecar.GitSync;
 
 /// <summary>The settings of one git-sync process, named as kubernetes/git-sync v4 names its flags.</summary>
@@ -27,6 +29,91 @@ public sealed class GitSyncOptions
     /// <summary>Where to serve the readiness endpoint, e.g. <c>127.0.0.1:8080</c> or <c>:8080</c> (<c>--http-bind</c>); empty serves nothing.</summary>
     public string HttpBind { get; set; } = "";
 
+    /// <summary>The longest one whole sync may take (<c>--sync-timeout</c>).</summary>
+    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Consecutive failures allowed before the process exits 1; negative retries forever (<c>--max-failures</c>).</summary>
+    public int MaxFailures { get; set; }
+
+    /// <summary>The wait between attempts until the first success; null uses <see cref="Period"/> (<c>--init-period</c>).</summary>
+    public TimeSpan? InitPeriod { get; set; }
+
+    /// <summary>Consecutive failures allowed before the first success; null uses <see cref="MaxFailures"/> (<c>--init-max-failures</c>).</summary>
+    public int? InitMaxFailures { get; set; }
+
+    /// <summary>How long a replaced snapshot is kept before it is removed (<c>--stale-worktree-timeout</c>).</summary>
+    public TimeSpan StaleWorktreeTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Publish files whose name starts with <c>.git</c> (.gitignore, .gitattributes, ...) (<c>--publish-git-files</c>).</summary>
+    public bool PublishGitFiles { get; set; }
+
+    /// <summary>Called after each publish, with header <c>Gitsync-Hash</c> (<c>--webhook-url</c>).</summary>
+    public string WebhookUrl { get; set; } = "";
+
+    public string WebhookMethod { get; set; } = "POST";
+
+    /// <summary>The status that counts as success; 0 means fire and forget (<c>--webhook-success-status</c>).</summary>
+    public int WebhookSuccessStatus { get; set; } = 200;
+
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan WebhookBackoff { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Run in the published snapshot after each publish, with <c>GITSYNC_HASH</c> set (<c>--exechook-command</c>).</summary>
+    public string ExechookCommand { get; set; } = "";
+
+    public TimeSpan ExechookTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ExechookBackoff { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Touched after each new publish; relative paths are under the root (<c>--touch-file</c>).</summary>
+    public string TouchFile { get; set; } = "";
+
+    /// <summary>Holds the last error as JSON, removed after a good sync; relative paths are under the root (<c>--error-file</c>).</summary>
+    public string ErrorFile { get; set; } = "";
+
+    /// <summary>A signal name or number that starts a sync now, e.g. <c>SIGHUP</c> (<c>--sync-on-signal</c>).</summary>
+    public string SyncOnSignal { get; set; } = "";
+
+    /// <summary>Make everything written group-writable (<c>--group-write</c>).</summary>
+    public bool GroupWrite { get; set; }
+
+    /// <summary>Log verbosity: 0 logs updates, higher logs more (<c>-v</c>).</summary>
+    public int Verbosity { get; set; }
+
+    /// <summary>Serve Prometheus text at <c>/metrics</c> on <see cref="HttpBind"/> (<c>--http-metrics</c>).</summary>
+    public bool HttpMetrics { get; set; }
+
+    /// <summary>The shared secret <c>POST /sync</c> requires (<c>--webhook-secret</c>).</summary>
+    public string WebhookSecret { get; set; } = "";
+
+    /// <summary>The user name for HTTP(S) auth (<c>--username</c>).</summary>
+    public string Username { get; set; } = "";
+
+    /// <summary>The password for HTTP(S) auth, from <c>GITSYNC_PASSWORD</c> only.</summary>
+    public string Password { get; set; } = "";
+
+    /// <summary>A file holding the password, read again before every sync (<c>--password-file</c>).</summary>
+    public string PasswordFile { get; set; } = "";
+
+    /// <summary>Credentials for specific URLs (<c>--credential</c>, JSON; may be given more than once).</summary>
+    public List<GitCredential> Credentials { get; } = [];
+
+    public List<string> SshKeyFiles { get; } = [];
+
+    public bool SshKnownHosts { get; set; } = true;
+
+    public string SshKnownHostsFile { get; set; } = "/etc/git-secret/known_hosts";
+
+    /// <summary>recursive, shallow or off (<c>--submodules</c>); only off is supported, so it is the default.</summary>
+    public string Submodules { get; set; } = "off";
+
+    public string SparseCheckoutFile { get; set; } = "";
+
+    /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>
+    public string UnderRoot(string path) =>
+        path.Length == 0 ? "" : Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(Root, path));
+
     /// <summary>The absolute path of the link, resolved as git-sync does: a relative link lives under the root.</summary>
     public string LinkPath => Path.GetFullPath(Path.IsPathRooted(Link) ? Link : Path.Combine(Root, Link));
 
@@ -38,3 +125,23 @@ public sealed class GitSyncOptions
         return name.EndsWith(".git", StringComparison.Ordinal) ? name[..^4] : name;
     }
 }
+
+/// <summary>One <c>--credential</c>: a user name and password (or a file holding it) for URLs under <see cref="Url"/>.</summary>
+public sealed class GitCredential
+{
+    [JsonPropertyName("url")]
+    public string Url { get; set; } = "";
+
+    [JsonPropertyName("username")]
+    public string Username { get; set; } = "";
+
+    [JsonPropertyName("password")]
+    public string? Password { get; set; }
+
+    [JsonPropertyName("password-file")]
+    public string? PasswordFile { get; set; }
+}
+
+[JsonSerializable(typeof(GitCredential))]
+[JsonSerializable(typeof(List<GitCredential>))]
+internal sealed partial class CredentialJson : JsonSerializerContext;

@@ -1,40 +1,65 @@
 using System.Diagnostics;
+using LibGit2Sharp;
 
 namespace Sidecar.GitSync;
 
 /// <summary>
 /// One sync, git-sync's way: ask the remote what the ref points at; if that is already published,
 /// stop; else fetch it, write its snapshot, publish it with an atomic link swap, and clean up.
+/// Syncs never overlap, and each is bounded by <c>--sync-timeout</c>.
 /// </summary>
 public sealed class GitSynchronizer(
     GitSyncOptions options,
     SnapshotPublisher publisher,
     SyncStatus status,
     GitSyncTelemetry telemetry,
+    PublishHooks hooks,
+    ErrorFile errorFile,
+    TouchFile touchFile,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
-    public async Task<SyncResult> SyncAsync(CancellationToken cancellationToken)
-    {
-        // libgit2 calls block; run them off the caller's thread.
-        return await Task.Run(() => Sync(cancellationToken), cancellationToken);
-    }
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private bool hooksRunForRevisionInPlace;
 
-    private SyncResult Sync(CancellationToken cancellationToken)
+    /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
+    public HookRequest? LastHookRequest { get; private set; }
+
+    public async Task<SyncResult> SyncAsync(CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
         using var activity = GitSyncTelemetry.ActivitySource.StartActivity("sync");
         activity?.SetTag("gitsync.repo", RepoForLogs(options.Repo));
         activity?.SetTag("gitsync.ref", options.Ref);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.SyncTimeout);
         SyncResult result;
         try
         {
-            result = SyncCore(activity, started, cancellationToken);
+            // A sync abandoned at its timeout may still be inside libgit2; the next one waits for it, within its own timeout.
+            await gate.WaitAsync(timeout.Token);
+            var work = Task.Run(() =>
+            {
+                try
+                {
+                    return SyncCore(activity, started, timeout.Token);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, CancellationToken.None);
+            result = await work.WaitAsync(timeout.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var message = e is SyncException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            logger.LogError(e, "Sync of {Repo} at {Ref} failed: {Error}; published: {Revision}",
+            var message = e switch
+            {
+                OperationCanceledException => $"the sync did not finish within {GoDuration.Format(options.SyncTimeout)}: raise --sync-timeout or check that the remote answers",
+                SyncException => e.Message,
+                _ => $"{e.GetType().Name}: {e.Message}",
+            };
+            logger.LogError(e is SyncException or OperationCanceledException or LibGit2SharpException ? null : e, "Sync of {Repo} at {Ref} failed: {Error}; published: {Revision}",
                 RepoForLogs(options.Repo), options.Ref, message, publisher.CurrentRevision() ?? "no revision");
             activity?.SetStatus(ActivityStatusCode.Error, message);
             activity?.AddException(e);
@@ -42,20 +67,74 @@ public sealed class GitSynchronizer(
         }
         activity?.SetTag("gitsync.outcome", result.Outcome.ToString().ToLowerInvariant());
         telemetry.RecordSync(result.Outcome, result.Duration);
-        status.Record(result);
+        status.Record(result, timeProvider.GetUtcNow());
+        AfterSync(result, activity);
         return result;
+    }
+
+    private void AfterSync(SyncResult result, Activity? activity)
+    {
+        if (result.Outcome == SyncOutcome.Error)
+        {
+            errorFile.Write(result.Error!);
+            return;
+        }
+        errorFile.Remove();
+        // Hooks run for each new revision, and once at start when the revision was already in place.
+        var runHooks = result.Outcome == SyncOutcome.Success || !hooksRunForRevisionInPlace;
+        hooksRunForRevisionInPlace = true;
+        if (result.Outcome == SyncOutcome.Success)
+        {
+            touchFile.Touch();
+        }
+        if (runHooks && result.Revision is not null && hooks.Any)
+        {
+            LastHookRequest = new HookRequest(result.Revision, activity?.Context ?? default);
+            if (!options.OneTime)
+            {
+                hooks.Enqueue(LastHookRequest);
+            }
+        }
     }
 
     private SyncResult SyncCore(Activity? activity, long started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Root);
-        var current = publisher.CurrentRevision();
-        using var repository = GitRepository.Open(options.Root, options.Repo);
+        try
+        {
+            return SyncWithRepository(activity, started, cancellationToken);
+        }
+        catch (LibGit2SharpException e) when (e is not NotFoundException && Repairable)
+        {
+            // The remote answered but the local object store failed us: start it afresh, once.
+            Repairable = false;
+            logger.LogWarning(e, "The object store failed ({Error}); removing {GitDirectory} and syncing again", e.Message, GitDirectory);
+            activity?.AddEvent(new ActivityEvent("object store re-created"));
+            GitRepository.Wipe(GitDirectory);
+            return SyncWithRepository(activity, started, cancellationToken);
+        }
+        finally
+        {
+            Repairable = false;
+        }
+    }
 
-        LibGit2Sharp.Commit commit;
+    // Set once the remote has answered, so a failure after that point is blamed on the local store.
+    private bool Repairable { get; set; }
+
+    private string GitDirectory => Path.Combine(Path.GetFullPath(options.Root), ".git");
+
+    private SyncResult SyncWithRepository(Activity? activity, long started, CancellationToken cancellationToken)
+    {
+        var current = publisher.CurrentRevision();
+        using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
+            repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
+
+        Commit commit;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
         {
             var remote = repository.ResolveRemote(options.Ref);
+            cancellationToken.ThrowIfCancellationRequested();
             fetch?.SetTag("gitsync.remote_ref", remote.RemoteRef);
             fetch?.SetTag("gitsync.revision", remote.Sha);
             activity?.SetTag("gitsync.revision", remote.Sha);
@@ -63,24 +142,36 @@ public sealed class GitSynchronizer(
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
+                publisher.RemoveStale(current);
                 return new SyncResult(SyncOutcome.Noop, current, timeProvider.GetElapsedTime(started));
             }
-            commit = repository.Fetch(remote, options.Depth);
+            Repairable = true;
+            if (repository.FindCommit(remote.Sha) is null || (options.Depth == 0 && repository.IsShallow))
+            {
+                telemetry.RecordFetch();
+            }
+            commit = repository.Fetch(remote, options.Depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
             logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, options.Depth);
         }
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
         {
-            var statistics = publisher.Prepare(commit, cancellationToken);
+            var previous = current is not null && repository.FindCommit(current) is { } previousCommit
+                ? new PreviousSnapshot(previousCommit.Tree, publisher.SnapshotDirectory(current))
+                : null;
+            var statistics = publisher.Prepare(commit, previous, cancellationToken);
             snapshot?.SetTag("gitsync.files", statistics?.Files ?? 0);
+            snapshot?.SetTag("gitsync.files_linked", statistics?.Linked ?? 0);
             snapshot?.SetTag("gitsync.reused", statistics is null);
             if (statistics is not null)
             {
-                logger.LogInformation("Wrote snapshot {Revision}: {Files} files, {Bytes} bytes", commit.Sha, statistics.Files, statistics.Bytes);
+                logger.LogInformation("Wrote snapshot {Revision}: {Files} files, {Bytes} bytes; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
+                    commit.Sha, statistics.Files, statistics.Bytes, statistics.Written, statistics.BytesWritten, statistics.Linked);
             }
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         using (GitSyncTelemetry.ActivitySource.StartActivity("publish"))
         {
             publisher.Publish(commit.Sha);
@@ -92,6 +183,6 @@ public sealed class GitSynchronizer(
     /// <summary>The repo URL without any password, so it can be logged.</summary>
     public static string RepoForLogs(string repo) =>
         Uri.TryCreate(repo, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
-            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
+            ? new UriBuilder(uri) { UserName = uri.UserInfo.Split(':')[0], Password = "" }.Uri.ToString()
             : repo;
 }

@@ -21,5 +21,7 @@ if (commandLine.Options.OneTime)
 {
     return await GitSyncApp.RunOnceAsync(app);
 }
+var status = app.Services.GetRequiredService<SyncStatus>();
 await app.RunAsync();
-return 0;
+// Non-zero when the loop gave up after --max-failures consecutive failures.
+return status.ExitCode;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync;
@@ -8,7 +9,7 @@ namespace Sidecar.GitSync;
 /// <c>LINK</c> is a relative symlink to the published one, replaced with rename(2) so readers see
 /// either the old revision or the new one, never a mix.
 /// </summary>
-public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWriter writer, ILogger<SnapshotPublisher> logger)
+public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWriter writer, TimeProvider timeProvider, ILogger<SnapshotPublisher> logger)
 {
     public const string WorktreesFolder = ".worktrees";
     private const string TemporaryPrefix = ".tmp-";
@@ -30,7 +31,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
     }
 
     /// <summary>Makes sure <c>.worktrees/SHA</c> holds the commit's files, writing them under a temporary name first.</summary>
-    public SnapshotStatistics? Prepare(Commit commit, CancellationToken cancellationToken)
+    public SnapshotStatistics? Prepare(Commit commit, PreviousSnapshot? previous, CancellationToken cancellationToken)
     {
         var final = SnapshotDirectory(commit.Sha);
         if (Directory.Exists(final))
@@ -42,7 +43,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         var temporary = Path.Combine(WorktreesDirectory, $"{TemporaryPrefix}{commit.Sha}-{Guid.NewGuid():N}");
         try
         {
-            var statistics = writer.Write(commit, temporary, cancellationToken);
+            var statistics = writer.Write(commit, temporary, previous, cancellationToken);
             Directory.Move(temporary, final);
             return statistics;
         }
@@ -61,6 +62,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         Directory.CreateDirectory(linkDirectory);
         var relativeTarget = Path.GetRelativePath(linkDirectory, SnapshotDirectory(sha));
         var temporary = Path.Combine(linkDirectory, $"{TemporaryPrefix}{Path.GetFileName(linkPath)}-{Guid.NewGuid():N}");
+        var replaced = CurrentRevision();
         File.CreateSymbolicLink(temporary, relativeTarget);
         if (rename(temporary, linkPath) != 0)
         {
@@ -69,30 +71,68 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
             throw new SyncException($"could not replace the link '{linkPath}': {error}; check that it is not a real folder and that the root is writable");
         }
         logger.LogInformation("Published {Revision} at {Link} -> {Target}", sha, linkPath, relativeTarget);
+        if (replaced is not null && replaced != sha)
+        {
+            // The folder's modification time records when it was replaced, so --stale-worktree-timeout survives restarts.
+            try
+            {
+                Directory.SetLastWriteTimeUtc(SnapshotDirectory(replaced), timeProvider.GetUtcNow().UtcDateTime);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Could not mark {Revision} as replaced; it will be removed at the next cleanup", replaced);
+            }
+        }
     }
 
-    /// <summary>Removes every snapshot and leftover temporary entry except the one for <paramref name="keepSha"/>.</summary>
-    public int RemoveStale(string keepSha)
+    /// <summary>
+    /// Removes what does not belong: leftovers of an interrupted sync (temporary snapshots and links), entries of
+    /// <c>.worktrees</c> that are not snapshots, and replaced snapshots older than <c>--stale-worktree-timeout</c>.
+    /// The snapshot of <paramref name="keepSha"/> and the published one are always kept.
+    /// </summary>
+    public int RemoveStale(string? keepSha)
     {
-        if (!Directory.Exists(WorktreesDirectory))
-        {
-            return 0;
-        }
         var removed = 0;
-        foreach (var entry in Directory.EnumerateFileSystemEntries(WorktreesDirectory))
+        var published = CurrentRevision();
+        var linkDirectory = Path.GetDirectoryName(options.LinkPath)!;
+        var linkLeftovers = $"{TemporaryPrefix}{Path.GetFileName(options.LinkPath)}-";
+        if (Directory.Exists(linkDirectory))
         {
-            if (Path.GetFileName(entry) != keepSha)
+            foreach (var entry in Directory.EnumerateFileSystemEntries(linkDirectory, linkLeftovers + "*"))
             {
+                logger.LogInformation("Removing {Path}: a link left by an interrupted publish", entry);
                 DeleteQuietly(entry);
                 removed++;
             }
         }
-        if (removed > 0)
+        if (!Directory.Exists(WorktreesDirectory))
         {
-            logger.LogInformation("Removed {Count} stale snapshot(s); kept {Revision}", removed, keepSha);
+            return removed;
+        }
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(WorktreesDirectory))
+        {
+            var name = Path.GetFileName(entry);
+            if (name == keepSha || name == published)
+            {
+                continue;
+            }
+            var info = new DirectoryInfo(entry);
+            var isSnapshot = SnapshotName().IsMatch(name) && info.Exists && !info.Attributes.HasFlag(FileAttributes.ReparsePoint);
+            if (isSnapshot && now - info.LastWriteTimeUtc < options.StaleWorktreeTimeout)
+            {
+                continue;
+            }
+            logger.LogInformation("Removing {Path}: {Reason}", entry,
+                isSnapshot ? "a replaced snapshot" : name.StartsWith(TemporaryPrefix, StringComparison.Ordinal) ? "left by an interrupted sync" : "not a snapshot");
+            DeleteQuietly(entry);
+            removed++;
         }
         return removed;
     }
+
+    [GeneratedRegex("^[0-9a-f]{40}$")]
+    private static partial Regex SnapshotName();
 
     private void DeleteQuietly(string path)
     {

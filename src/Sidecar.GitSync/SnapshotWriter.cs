@@ -1,50 +1,73 @@
+using System.Runtime.InteropServices;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync;
 
 /// <summary>
 /// Writes the files of one commit into a folder, straight from the object store: no index, no
-/// git worktree metadata, nothing a web server could leak.
+/// git worktree metadata, nothing a web server could leak. A file whose blob and mode are the same
+/// as at the same path in the previous snapshot is hard-linked to it instead of written, so it keeps
+/// its inode and modification time. Files are left read-only: a published snapshot never changes.
 /// </summary>
-public sealed class SnapshotWriter(ILogger<SnapshotWriter> logger)
+public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<SnapshotWriter> logger)
 {
-    private const UnixFileMode Executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+    private const UnixFileMode ReadOnly = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode Execute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
-    /// <summary>Writes every file of <paramref name="commit"/> under <paramref name="folder"/>, which must not exist yet.</summary>
-    public SnapshotStatistics Write(Commit commit, string folder, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every file of <paramref name="commit"/> under <paramref name="folder"/>, which must not exist yet,
+    /// reusing files of <paramref name="previous"/> (a commit and the snapshot folder that holds it) where they are the same.
+    /// </summary>
+    public SnapshotStatistics Write(Commit commit, string folder, PreviousSnapshot? previous, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
-        WriteTree(commit.Tree, folder, folder, statistics, cancellationToken);
+        WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, folder, statistics, cancellationToken);
         return statistics;
     }
 
-    private void WriteTree(Tree tree, string folder, string snapshotRoot, SnapshotStatistics statistics, CancellationToken cancellationToken)
+    private void WriteTree(Tree tree, Tree? previousTree, string folder, string? previousFolder, string snapshotRoot,
+        SnapshotStatistics statistics, CancellationToken cancellationToken)
     {
         foreach (var entry in tree)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (!options.PublishGitFiles && entry.Name.StartsWith(".git", StringComparison.Ordinal))
+            {
+                statistics.Skipped++;
+                continue;
+            }
             var path = Path.Combine(folder, entry.Name);
+            var before = previousTree?[entry.Name];
+            var previousPath = previousFolder is null ? null : Path.Combine(previousFolder, entry.Name);
             switch (entry.Mode)
             {
                 case Mode.Directory:
                     Directory.CreateDirectory(path);
-                    WriteTree((Tree)entry.Target, path, snapshotRoot, statistics, cancellationToken);
+                    WriteTree((Tree)entry.Target, before?.Mode == Mode.Directory ? (Tree)before.Target : null, path,
+                        before?.Mode == Mode.Directory ? previousPath : null, snapshotRoot, statistics, cancellationToken);
                     break;
                 case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile:
                     var blob = (Blob)entry.Target;
+                    statistics.Files++;
+                    statistics.Bytes += blob.Size;
+                    if (before is not null && before.Mode == entry.Mode && before.Target.Id == blob.Id && previousPath is not null
+                        && link(previousPath, path) == 0)
+                    {
+                        statistics.Linked++;
+                        break;
+                    }
                     using (var source = blob.GetContentStream())
                     using (var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024))
                     {
                         source.CopyTo(target);
                     }
-                    if (entry.Mode == Mode.ExecutableFile && !OperatingSystem.IsWindows())
+                    if (!OperatingSystem.IsWindows())
                     {
-                        File.SetUnixFileMode(path, Executable);
+                        File.SetUnixFileMode(path, ModeFor(entry.Mode == Mode.ExecutableFile));
                     }
-                    statistics.Files++;
-                    statistics.Bytes += blob.Size;
+                    statistics.Written++;
+                    statistics.BytesWritten += blob.Size;
                     break;
                 case Mode.SymbolicLink:
                     WriteSymbolicLink((Blob)entry.Target, path, snapshotRoot, statistics);
@@ -56,6 +79,12 @@ public sealed class SnapshotWriter(ILogger<SnapshotWriter> logger)
                     break;
             }
         }
+    }
+
+    private UnixFileMode ModeFor(bool executable)
+    {
+        var mode = ReadOnly | (executable ? Execute : 0);
+        return options.GroupWrite ? mode | UnixFileMode.GroupWrite : mode;
     }
 
     // A link in the repository is written only when it stays inside the snapshot.
@@ -75,12 +104,25 @@ public sealed class SnapshotWriter(ILogger<SnapshotWriter> logger)
         File.CreateSymbolicLink(path, target);
         statistics.Files++;
     }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existingPath, string newPath);
 }
 
-/// <summary>What one snapshot holds.</summary>
+/// <summary>The snapshot being replaced: its commit's tree and the folder that holds its files.</summary>
+public sealed record PreviousSnapshot(Tree Tree, string Folder);
+
+/// <summary>What one snapshot holds, and how much of it had to be written.</summary>
 public sealed class SnapshotStatistics
 {
     public int Files { get; set; }
     public long Bytes { get; set; }
     public int Skipped { get; set; }
+
+    /// <summary>Files hard-linked to the previous snapshot, unchanged.</summary>
+    public int Linked { get; set; }
+
+    /// <summary>Files written from the object store.</summary>
+    public int Written { get; set; }
+    public long BytesWritten { get; set; }
 }

@@ -1,24 +1,39 @@
 namespace Sidecar.GitSync;
 
-/// <summary>What the readiness endpoint reports: whether a revision is published, and the last sync's result.</summary>
+/// <summary>What the HTTP endpoints report: the published revision, the last sync's result, and the failure streak.</summary>
 public sealed class SyncStatus
 {
-    private volatile SyncResult? last;
-    private volatile string? publishedRevision;
+    private readonly Lock gate = new();
+    private SyncResult? last;
+    private string? publishedRevision;
+    private DateTimeOffset? lastSyncTime;
+    private int consecutiveFailures;
 
-    public string? PublishedRevision => publishedRevision;
+    public string? PublishedRevision { get { lock (gate) { return publishedRevision; } } }
 
-    public SyncResult? LastResult => last;
+    public SyncResult? LastResult { get { lock (gate) { return last; } } }
+
+    public DateTimeOffset? LastSyncTime { get { lock (gate) { return lastSyncTime; } } }
+
+    public int ConsecutiveFailures { get { lock (gate) { return consecutiveFailures; } } }
 
     /// <summary>True once a revision is published, by a sync of this process or found in place at start.</summary>
-    public bool IsReady => publishedRevision is not null;
+    public bool IsReady => PublishedRevision is not null;
 
-    public void Record(SyncResult result)
+    /// <summary>The process's exit code once the loop gives up (<c>--max-failures</c> exceeded).</summary>
+    public int ExitCode { get; set; }
+
+    public void Record(SyncResult result, DateTimeOffset time)
     {
-        last = result;
-        if (result.Revision is not null && result.Outcome != SyncOutcome.Error)
+        lock (gate)
         {
-            publishedRevision = result.Revision;
+            last = result;
+            lastSyncTime = time;
+            consecutiveFailures = result.Outcome == SyncOutcome.Error ? consecutiveFailures + 1 : 0;
+            if (result.Revision is not null && result.Outcome != SyncOutcome.Error)
+            {
+                publishedRevision = result.Revision;
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Sidecar.DemoOrigin;
 
@@ -20,6 +21,11 @@ public sealed class GitOrigin : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>When set, every request must carry these credentials (HTTP Basic), else 401.</summary>
+    public (string Username, string Password)? RequiredCredentials { get; set; }
+
+    public int RefusedRequests { get; set; }
+
     public static async Task<GitOrigin> StartAsync()
     {
         var folder = new TempFolder("sidecar-origin");
@@ -28,9 +34,27 @@ public sealed class GitOrigin : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
+        GitOrigin? origin = null;
+        // Basic auth in front of git http-backend, on when a test sets RequiredCredentials.
+        app.Use(async (context, next) =>
+        {
+            if (origin?.RequiredCredentials is { } required)
+            {
+                var expected = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{required.Username}:{required.Password}"));
+                if (context.Request.Headers.Authorization.ToString() != expected)
+                {
+                    origin.RefusedRequests++;
+                    context.Response.StatusCode = 401;
+                    context.Response.Headers.WWWAuthenticate = "Basic realm=\"git\"";
+                    return;
+                }
+            }
+            await next(context);
+        });
         app.MapGitHttpBackend(folder.Combine("repos"));
         await app.StartAsync();
-        return new GitOrigin(app, folder, app.Urls.First());
+        origin = new GitOrigin(app, folder, app.Urls.First());
+        return origin;
     }
 
     /// <summary>Creates an empty bare repository served at <c>/NAME.git</c>.</summary>

@@ -65,7 +65,7 @@ public sealed class CommandLineProcessTests : IAsyncLifetime
         // The repository does not exist yet, so every sync fails until it does.
         var url = $"{bed.Origin.BaseUrl}/later.git";
         using var sidecar = SidecarProcess.Start(
-            ["--repo", url, "--root", bed.Root.Path, "--period", "200ms", "--http-bind", $"127.0.0.1:{port}"]);
+            ["--repo", url, "--root", bed.Root.Path, "--period", "200ms", "--max-failures", "-1", "--http-bind", $"127.0.0.1:{port}"]);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         var status = await PollAsync(client, s => s == HttpStatusCode.ServiceUnavailable);

@@ -28,7 +28,7 @@ public sealed class CommandLineTests
     {
         var result = Parse(["--period=1m30s"], new()
         {
-            ["GITSYNC_REPO"] = "git@example.com:org/docs.git",
+            ["GITSYNC_REPO"] = "https://example.com/org/docs.git",
             ["GITSYNC_ROOT"] = "/data",
             ["GITSYNC_PERIOD"] = "5s",
             ["GITSYNC_DEPTH"] = "0",

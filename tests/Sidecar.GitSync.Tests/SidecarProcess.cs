@@ -22,6 +22,17 @@ public sealed class SidecarProcess : IDisposable
 
     public string Output { get { lock (output) { return output.ToString(); } } }
 
+    public int Id => process.Id;
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>SIGKILL: the process gets no chance to clean up, as in a node failure or an OOM kill.</summary>
+    public void KillHard()
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
+
     public static SidecarProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Sidecar.GitSync"))

@@ -1,0 +1,52 @@
+using LibGit2Sharp;
+using LibGit2Sharp.Handlers;
+
+namespace Sidecar.GitSync;
+
+/// <summary>
+/// The credentials one sync offers the remote: <c>--credential</c> entries whose URL is a prefix of the
+/// asked URL (longest wins), else <c>--username</c> with <c>$GITSYNC_PASSWORD</c> or <c>--password-file</c>.
+/// Password files are read when the sync starts, so a rotated token is picked up by the next sync.
+/// </summary>
+public static class GitCredentials
+{
+    public static CredentialsHandler? For(GitSyncOptions options)
+    {
+        var perUrl = options.Credentials
+            .Select(c => (c.Url, c.Username, Password: c.Password ?? ReadPasswordFile(c.PasswordFile!, "--credential password-file")))
+            .OrderByDescending(c => c.Url.Length)
+            .ToList();
+        (string Username, string Password)? general = options.Username.Length == 0 ? null
+            : (options.Username, options.PasswordFile.Length > 0 ? ReadPasswordFile(options.PasswordFile, "--password-file") : options.Password);
+        if (perUrl.Count == 0 && general is null)
+        {
+            return null;
+        }
+        return (url, usernameFromUrl, types) =>
+        {
+            foreach (var credential in perUrl)
+            {
+                if (url.StartsWith(credential.Url.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
+                {
+                    return new UsernamePasswordCredentials { Username = credential.Username, Password = credential.Password };
+                }
+            }
+            return general is { } g
+                ? new UsernamePasswordCredentials { Username = g.Username, Password = g.Password }
+                : new DefaultCredentials();
+        };
+    }
+
+    private static string ReadPasswordFile(string path, string flag)
+    {
+        try
+        {
+            // A trailing newline is how most secret files end; it is not part of the password.
+            return File.ReadAllText(path).TrimEnd('\r', '\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SyncException($"{flag} '{path}' could not be read ({e.Message}): give a readable file that holds the password");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+namespace Sidecar.GitSync;
+
+/// <summary>Checks of the flags added for git-sync parity; each message names the bad value and the fix.</summary>
+public static class GitSyncOptionsValidation
+{
+    private static readonly TimeSpan Shortest = TimeSpan.FromMilliseconds(10);
+
+    public static IEnumerable<string> Validate(GitSyncOptions options)
+    {
+        if (options.SyncTimeout < Shortest)
+        {
+            yield return $"--sync-timeout {GoDuration.Format(options.SyncTimeout)} is too short: give at least 10ms";
+        }
+        if (options.InitPeriod is { } initPeriod && initPeriod < Shortest)
+        {
+            yield return $"--init-period {GoDuration.Format(initPeriod)} is too short: give at least 10ms";
+        }
+        if (options.StaleWorktreeTimeout < TimeSpan.Zero)
+        {
+            yield return "--stale-worktree-timeout is negative: give 0 (remove at once) or a duration such as 5m";
+        }
+        if (options.WebhookUrl.Length > 0
+            && !(Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var webhook) && (webhook.Scheme == Uri.UriSchemeHttp || webhook.Scheme == Uri.UriSchemeHttps)))
+        {
+            yield return $"--webhook-url '{options.WebhookUrl}' is not an http(s) URL: write it like http://127.0.0.1:8080/reload";
+        }
+        if (string.IsNullOrWhiteSpace(options.WebhookMethod) || options.WebhookMethod.Any(char.IsWhiteSpace))
+        {
+            yield return $"--webhook-method '{options.WebhookMethod}' is not an HTTP method: give POST, PUT or GET";
+        }
+        if (options.WebhookSuccessStatus != 0 && options.WebhookSuccessStatus is < 100 or > 599)
+        {
+            yield return $"--webhook-success-status {options.WebhookSuccessStatus} is not an HTTP status: give 100 to 599, or 0 to fire and forget";
+        }
+        if (options.Password.Length > 0 && options.PasswordFile.Length > 0)
+        {
+            yield return "$GITSYNC_PASSWORD and --password-file are both set: keep one of them";
+        }
+        if ((options.Password.Length > 0 || options.PasswordFile.Length > 0) && options.Username.Length == 0)
+        {
+            yield return "a password is set but --username is not: give --username too";
+        }
+        if (options.HttpMetrics && options.HttpBind.Length == 0)
+        {
+            yield return "--http-metrics needs --http-bind: give an address such as --http-bind=:8080";
+        }
+        if (options.SyncOnSignal.Length > 0 && SyncSignal.TryParse(options.SyncOnSignal) is null)
+        {
+            yield return $"--sync-on-signal '{options.SyncOnSignal}' is not a signal: give a name such as SIGHUP or HUP, or a number such as 1";
+        }
+        if (options.Verbosity < 0)
+        {
+            yield return $"-v {options.Verbosity} is negative: give 0 (updates and errors) up to 5 (everything)";
+        }
+        if (options.SshKeyFiles.Count > 0 || IsSsh(options.Repo))
+        {
+            yield return $"SSH is not supported by this build (LibGit2Sharp 0.32 offers no SSH key authentication): sync over HTTPS with --username and --password-file{(IsSsh(options.Repo) ? $" instead of '{options.Repo}'" : "")}";
+        }
+        if (options.Submodules is not ("off" or "recursive" or "shallow"))
+        {
+            yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
+        }
+        else if (options.Submodules != "off")
+        {
+            yield return $"--submodules={options.Submodules} is not supported by this build (submodules are not synced): give --submodules=off";
+        }
+        if (options.SparseCheckoutFile.Length > 0)
+        {
+            yield return $"--sparse-checkout-file '{options.SparseCheckoutFile}' is not supported by this build (libgit2 has no sparse checkout): remove the flag";
+        }
+    }
+
+    /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs.</summary>
+    public static bool IsSsh(string repo) =>
+        repo.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase)
+        || repo.StartsWith("git+ssh://", StringComparison.OrdinalIgnoreCase)
+        || (!repo.Contains("://", StringComparison.Ordinal) && repo.Contains('@') && repo.IndexOf(':') > repo.IndexOf('@'));
+}

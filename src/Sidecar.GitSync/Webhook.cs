@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace Sidecar.GitSync;
+
+/// <summary><c>--webhook-url</c>: one HTTP call per published revision, with header <c>Gitsync-Hash: SHA</c>.</summary>
+public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : IPublishHook, IDisposable
+{
+    // Its own client: no resilience handler retrying behind the hook's own backoff.
+    private readonly HttpClient client = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    public string Name => "webhook";
+
+    public TimeSpan Backoff => options.WebhookBackoff;
+
+    public async Task<bool> RunAsync(string sha, ActivityContext syncTrace, CancellationToken cancellationToken)
+    {
+        // A child of the sync's trace, so the receiver's traceparent links its work to the sync.
+        using var activity = GitSyncTelemetry.ActivitySource.StartActivity("webhook", ActivityKind.Client, syncTrace);
+        activity?.SetTag("gitsync.revision", sha);
+        using var request = new HttpRequestMessage(new HttpMethod(options.WebhookMethod.ToUpperInvariant()), options.WebhookUrl);
+        request.Headers.Add("Gitsync-Hash", sha);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.WebhookTimeout);
+        if (options.WebhookSuccessStatus == 0)
+        {
+            // Fire and forget: the call is made, its answer is not waited for.
+            _ = client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None)
+                .ContinueWith(t => t.Exception?.Handle(_ => true), TaskScheduler.Default);
+            logger.LogInformation("Webhook {Method} {Url} for {Revision} sent (fire and forget)", options.WebhookMethod, options.WebhookUrl, sha);
+            return true;
+        }
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            activity?.SetTag("http.response.status_code", status);
+            if (status == options.WebhookSuccessStatus)
+            {
+                logger.LogInformation("Webhook {Method} {Url} for {Revision} answered {Status}", options.WebhookMethod, options.WebhookUrl, sha, status);
+                return true;
+            }
+            logger.LogWarning("Webhook {Method} {Url} for {Revision} answered {Status}, not {Expected} (--webhook-success-status); retrying in {Backoff}",
+                options.WebhookMethod, options.WebhookUrl, sha, status, options.WebhookSuccessStatus, GoDuration.Format(Backoff));
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var reason = e is OperationCanceledException ? $"no answer within {GoDuration.Format(options.WebhookTimeout)} (--webhook-timeout)" : e.Message;
+            logger.LogWarning("Webhook {Method} {Url} for {Revision} failed: {Error}; retrying in {Backoff}",
+                options.WebhookMethod, options.WebhookUrl, sha, reason, GoDuration.Format(Backoff));
+        }
+        activity?.SetStatus(ActivityStatusCode.Error);
+        return false;
+    }
+
+    public void Dispose() => client.Dispose();
+}

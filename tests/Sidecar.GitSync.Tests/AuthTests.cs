@@ -1,0 +1,79 @@
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>test_e2e.sh's auth cases over HTTP Basic: username with password, password file (re-read), URL credentials, --credential.</summary>
+public sealed class AuthTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task UsernameAndPasswordAreSent()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("me", "pw");
+
+        Assert.Equal(SyncOutcome.Error, (await bed.SyncOnceAsync(bed.Options())).Outcome);
+        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Username = "me"; o.Password = "pw"; }));
+
+        Assert.Equal(sha, result.Revision);
+    }
+
+    [Fact]
+    public async Task ThePasswordFileIsReadAgainBeforeEverySync()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        var file = bed.Root.Combine("..", $"pw-{Guid.NewGuid():N}");
+        try
+        {
+            bed.Origin.RequiredCredentials = ("me", "old");
+            await File.WriteAllTextAsync(file, "old\n");
+            var options = bed.Options(o => { o.Username = "me"; o.PasswordFile = file; });
+            Assert.Equal(SyncOutcome.Success, (await bed.SyncOnceAsync(options)).Outcome);
+
+            // The token rotates on the server and in the file: the same options pick it up.
+            bed.Origin.RequiredCredentials = ("me", "new");
+            var sha = await bed.Repository.CommitAsync("two", ("index.html", "two"));
+            Assert.Equal(SyncOutcome.Error, (await bed.SyncOnceAsync(options)).Outcome);
+            await File.WriteAllTextAsync(file, "new");
+            Assert.Equal(sha, (await bed.SyncOnceAsync(options)).Revision);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task CredentialsInTheUrlWorkAndAreNotLogged()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("me", "hunter2");
+        var url = bed.Repository.Url.Replace("http://", "http://me:hunter2@", StringComparison.Ordinal);
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Repo = url));
+
+        Assert.Equal(sha, result.Revision);
+        Assert.DoesNotContain("hunter2", GitSynchronizer.RepoForLogs(url));
+        Assert.Contains("me@", GitSynchronizer.RepoForLogs(url));
+    }
+
+    [Fact]
+    public async Task ACredentialForTheUrlIsUsed()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("bot", "token");
+        var parsed = GitSyncCommandLine.Parse(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--one-time",
+             "--credential", $$"""{"url":"http://example.com","username":"other","password":"x"}""",
+             "--credential", $$"""{"url":"{{bed.Origin.BaseUrl}}","username":"bot","password":"token"}"""],
+            _ => null);
+        Assert.Empty(parsed.Errors);
+
+        var result = await bed.SyncOnceAsync(parsed.Options);
+
+        Assert.Equal(sha, result.Revision);
+    }
+}

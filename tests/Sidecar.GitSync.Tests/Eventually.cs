@@ -1,0 +1,15 @@
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>Waits for a condition that a background loop makes true.</summary>
+public static class Eventually
+{
+    public static async Task HoldsAsync(Func<bool> condition, string because, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"within {seconds} s: {because}");
+            await Task.Delay(25);
+        }
+    }
+}

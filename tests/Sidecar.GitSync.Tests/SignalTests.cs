@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>test_e2e.sh's sync_on_signal cases, with the real process and a real SIGHUP.</summary>
+public sealed class SignalTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Theory]
+    [InlineData("SIGHUP", "HUP")]
+    [InlineData("1", "1")]
+    public async Task TheSignalStartsASyncNow(string flag, string killArgument)
+    {
+        var first = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        using var sidecar = SidecarProcess.Start(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--period", "1h", "--sync-on-signal", flag]);
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "the first sync publishes");
+        var second = await bed.Repository.CommitAsync("two", ("index.html", "two"));
+
+        using (var kill = Process.Start("kill", ["-" + killArgument, sidecar.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{second}", "the signal starts a sync");
+        Assert.False(sidecar.HasExited, sidecar.Output);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>test_e2e.sh's timeout and init-phase cases: --sync-timeout, --max-failures, --init-period, --init-max-failures.</summary>
+public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task ARemoteThatNeverAnswersFailsAtTheSyncTimeout()
+    {
+        // Accepts connections and never answers: a git server that hangs.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<Socket>();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    accepted.Add(await silent.AcceptSocketAsync());
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        });
+        var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/site.git";
+        var started = DateTime.UtcNow;
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Repo = url; o.SyncTimeout = TimeSpan.FromMilliseconds(500); }));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains("did not finish within 500ms: raise --sync-timeout", result.Error);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+        silent.Stop();
+        accepted.ForEach(s => s.Dispose());
+    }
+
+    [Fact]
+    public async Task TheProcessExitsOneWhenFailuresExceedMaxFailures()
+    {
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Origin.BaseUrl + "/missing.git", "--root", bed.Root.Path, "--period", "50ms", "--max-failures", "2"]);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Giving up after 3 consecutive failed sync(s), more than --max-failures=2", output);
+    }
+
+    [Fact]
+    public async Task InitMaxFailuresGovernsThePhaseBeforeTheFirstSuccess()
+    {
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Origin.BaseUrl + "/missing.git", "--root", bed.Root.Path, "--period", "1h", "--init-period", "50ms",
+             "--max-failures", "-1", "--init-max-failures", "1"]);
+
+        // A 1h period would never give a second attempt in time: the init period does.
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Giving up after 2 consecutive failed sync(s), more than --init-max-failures=1", output);
+    }
+
+    [Fact]
+    public async Task TheInitPeriodRetriesFastUntilTheFirstSuccess()
+    {
+        using var sidecar = SidecarProcess.Start(
+            ["--repo", bed.Origin.BaseUrl + "/later.git", "--root", bed.Root.Path, "--period", "1h", "--init-period", "50ms",
+             "--max-failures", "-1", "--link", "current"]);
+        await Task.Delay(300);
+        var later = await bed.Origin.CreateRepositoryAsync("later");
+        var sha = await later.CommitAsync("one", ("index.html", "one"));
+
+        await Eventually.HoldsAsync(() => new FileInfo(bed.LinkPath).LinkTarget == $".worktrees/{sha}", "the init period retries until the repo exists");
+    }
+}
