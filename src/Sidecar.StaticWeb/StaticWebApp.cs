@@ -15,6 +15,7 @@ public static class StaticWebApp
 
         builder.Services.AddOptions<StaticWebOptions>()
             .BindConfiguration(StaticWebOptions.Section)
+            .PostConfigure(o => o.IndexFiles = o.IndexFiles.Length == 0 ? ["index.html"] : o.IndexFiles)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<StaticWebOptions>, StaticWebOptionsValidator>();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<StaticWebOptions>>((kestrel, options) =>

@@ -8,8 +8,10 @@ public sealed class StaticWebOptions
     /// <summary>The folder to serve; usually a symlink that the sidecar swaps (<c>--root</c>, <c>StaticWeb__Root</c>).</summary>
     public string Root { get; set; } = "";
 
-    /// <summary>The files tried, in order, for a request that names a directory.</summary>
-    public string[] IndexFiles { get; set; } = ["index.html"];
+    /// <summary>The files tried, in order, for a request that names a directory; none given means <c>index.html</c>.</summary>
+    /// <remarks>Empty by default because configuration binding appends to an array rather than replacing it.</remarks>
+    public string[] IndexFiles { get; set; } = [];
+
 
     /// <summary>List a directory that has no index file (off: such a directory is a 404).</summary>
     public bool DirectoryListing { get; set; }

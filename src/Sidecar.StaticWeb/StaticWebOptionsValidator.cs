@@ -13,10 +13,6 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add("StaticWeb:Root is not set: give the folder to serve with --root DIR or the environment variable StaticWeb__Root");
         }
-        if (options.IndexFiles.Length == 0)
-        {
-            failures.Add("StaticWeb:IndexFiles is empty: name at least one file, e.g. StaticWeb__IndexFiles__0=index.html");
-        }
         foreach (var index in options.IndexFiles)
         {
             if (!IsPlainFileName(index))
