@@ -1,82 +1,90 @@
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Sidecar.StaticWeb;
 
-/// <summary>Serves one request from the root as it is resolved at the request's start.</summary>
-public sealed class StaticSiteHandler(ContentRoot contentRoot, IOptions<StaticWebOptions> options)
+/// <summary>
+/// Serves one request from the root as it is resolved at the request's start: the method and path
+/// are judged, the link resolved once, the file found in that revision's cache (or on disk), and
+/// the response written from that one revision.
+/// </summary>
+public sealed class StaticSiteHandler(
+    ContentRoot contentRoot,
+    RevisionTracker revisions,
+    FileEntryLoader loader,
+    FileResponseWriter writer,
+    DirectoryListingPage listing,
+    SecurityHeaders securityHeaders,
+    StaticWebTelemetry telemetry,
+    IOptions<StaticWebOptions> options)
 {
     public const string RevisionHeader = "X-Content-Revision";
 
-    private readonly FileExtensionContentTypeProvider contentTypes = new();
+    private readonly StaticWebOptions settings = options.Value;
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;
+        securityHeaders.Apply(response);
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
             response.Headers.Allow = "GET, HEAD";
-            await Plain(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed");
-            return;
+            return Plain(context, StatusCodes.Status405MethodNotAllowed, "Method Not Allowed");
         }
 
         var requestPath = request.Path.Value ?? "/";
         switch (RequestPathGuard.Check(requestPath, out var segments))
         {
             case RequestPathGuard.Verdict.Malformed:
-                await Plain(context, StatusCodes.Status400BadRequest, "Bad Request");
-                return;
+                return Plain(context, StatusCodes.Status400BadRequest, "Bad Request");
             case RequestPathGuard.Verdict.Hidden:
-                await Plain(context, StatusCodes.Status404NotFound, "Not Found");
-                return;
+                return Plain(context, StatusCodes.Status404NotFound, "Not Found");
         }
 
         var root = contentRoot.Resolve();
         if (root is null)
         {
             response.Headers.RetryAfter = "1";
-            await Plain(context, StatusCodes.Status503ServiceUnavailable, "No content is published yet");
-            return;
+            return Plain(context, StatusCodes.Status503ServiceUnavailable, "No content is published yet");
         }
         response.Headers[RevisionHeader] = root.Revision;
 
-        var path = Path.Join([root.Directory, .. segments]);
-        if (Directory.Exists(path))
+        var cache = revisions.CacheFor(root);
+        if (cache.TryGet(requestPath, out var cached))
         {
-            if (!requestPath.EndsWith('/'))
-            {
+            telemetry.RecordLookup(hit: true);
+            return writer.WriteAsync(context, cached);
+        }
+        telemetry.RecordLookup(hit: false);
+
+        var found = loader.Find(root, cache, requestPath, segments);
+        switch (found.Kind)
+        {
+            case SiteLookupKind.File:
+                return writer.WriteAsync(context, found.File!);
+            case SiteLookupKind.DirectoryWithoutSlash:
                 // As nginx: a directory is addressed with a trailing slash, so relative links in its index work.
                 response.Headers.Location = request.PathBase + requestPath + "/" + request.QueryString;
                 response.StatusCode = StatusCodes.Status301MovedPermanently;
-                return;
-            }
-            path = Path.Join(path, options.Value.IndexFile);
+                return Task.CompletedTask;
+            case SiteLookupKind.DirectoryWithoutIndex when settings.DirectoryListing:
+                return listing.WriteAsync(context, root, found.DirectoryPath!, requestPath);
         }
-
-        var file = new FileInfo(path);
-        if (!file.Exists || !IsInside(root, path))
-        {
-            await Plain(context, StatusCodes.Status404NotFound, "Not Found");
-            return;
-        }
-
-        if (!contentTypes.TryGetContentType(file.Name, out var contentType))
-        {
-            contentType = "application/octet-stream";
-        }
-        var lastModified = file.LastWriteTimeUtc;
-        var etag = new EntityTagHeaderValue($"\"{file.Length:x}-{lastModified.Ticks:x}\"");
-        await TypedResults.PhysicalFile(file.FullName, contentType, lastModified: lastModified, entityTag: etag, enableRangeProcessing: true)
-            .ExecuteAsync(context);
+        return NotFoundAsync(context, root, cache, segments);
     }
 
-    // A symlink inside the site must not lead out of the revision being served.
-    private static bool IsInside(ResolvedRoot root, string path)
+    private Task NotFoundAsync(HttpContext context, ResolvedRoot root, RevisionCache cache, string[] segments)
     {
-        var real = ContentRoot.RealPath(path);
-        return real is not null && real.StartsWith(root.Directory + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (settings.SpaFallback.Length > 0 && (segments.Length == 0 || !Path.HasExtension(segments[^1]))
+            && loader.FindSiteFile(root, cache, settings.SpaFallback) is { } app)
+        {
+            return writer.WriteAsync(context, app);
+        }
+        if (settings.NotFoundPage.Length > 0 && loader.FindSiteFile(root, cache, settings.NotFoundPage) is { } page)
+        {
+            return writer.WriteNotFoundPageAsync(context, page);
+        }
+        return Plain(context, StatusCodes.Status404NotFound, "Not Found");
     }
 
     private static Task Plain(HttpContext context, int status, string text)

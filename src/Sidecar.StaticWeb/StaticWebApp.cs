@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
 namespace Sidecar.StaticWeb;
 
 /// <summary>Builds the static web server; Program runs it, tests host it on loopback.</summary>
@@ -12,16 +15,39 @@ public static class StaticWebApp
 
         builder.Services.AddOptions<StaticWebOptions>()
             .BindConfiguration(StaticWebOptions.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Root),
-                "StaticWeb:Root is not set: give the folder to serve with --root DIR or the environment variable StaticWeb__Root")
+            .PostConfigure(o => o.IndexFiles = o.IndexFiles.Length == 0 ? ["index.html"] : o.IndexFiles)
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StaticWebOptions>, StaticWebOptionsValidator>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<StaticWebOptions>>((kestrel, options) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestLineSize = options.Value.MaxRequestLineBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = options.Value.MaxRequestHeadersBytes;
+            // Only GET, HEAD and a bodiless webhook are served.
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+        });
+
+        builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();
+        builder.Services.AddSingleton<RevisionTracker>();
+        builder.Services.AddSingleton<ContentHashETags>();
+        builder.Services.AddSingleton<WebContentTypes>();
+        builder.Services.AddSingleton<CacheControlPolicy>();
+        builder.Services.AddSingleton<SecurityHeaders>();
+        builder.Services.AddSingleton<FileEntryLoader>();
+        builder.Services.AddSingleton<FileResponseWriter>();
+        builder.Services.AddSingleton<DirectoryListingPage>();
         builder.Services.AddSingleton<StaticSiteHandler>();
+        builder.Services.AddSingleton<RevisionWebhook>();
         builder.Services.AddHealthChecks().AddCheck<ContentPublishedHealthCheck>("content");
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        app.Map("/{**path}", (HttpContext context, StaticSiteHandler site) => site.HandleAsync(context));
+        // Resolved at the first request, so bad settings fail at start (ValidateOnStart), not here.
+        RevisionWebhook? webhook = null;
+        StaticSiteHandler? site = null;
+        app.MapPost(RevisionWebhook.Path, context => (webhook ??= context.RequestServices.GetRequiredService<RevisionWebhook>()).HandleAsync(context));
+        app.Map("/{**path}", context => (site ??= context.RequestServices.GetRequiredService<StaticSiteHandler>()).HandleAsync(context));
         return app;
     }
 }

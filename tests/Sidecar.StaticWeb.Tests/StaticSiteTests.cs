@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Sidecar.StaticWeb.Tests;
 
@@ -159,17 +157,5 @@ public sealed class StaticSiteTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
     }
 
-    // HttpClient normalises dot segments and some escapes; a raw socket sends the path as written.
-    private async Task<(int Status, string Body)> RawGetAsync(string path)
-    {
-        var address = site.Client.BaseAddress!;
-        using var client = new TcpClient();
-        await client.ConnectAsync(address.Host, address.Port);
-        await using var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {address.Authority}\r\nConnection: close\r\n\r\n"));
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var response = await reader.ReadToEndAsync();
-        var status = int.Parse(response.AsSpan(9, 3));
-        return (status, response);
-    }
+    private async Task<(int Status, string Body)> RawGetAsync(string path) => await site.RawAsync("GET", path);
 }

@@ -1,0 +1,142 @@
+using System.Text;
+
+namespace Sidecar.StaticWeb;
+
+/// <summary>
+/// Sends a <see cref="FileEntry"/>: picks the representation by <c>Accept-Encoding</c>, answers
+/// preconditions (304/412) and ranges (206, multipart/byteranges, 416), and sends the bytes from
+/// memory or with send-file from the revision's folder.
+/// </summary>
+public sealed class FileResponseWriter
+{
+    private const string NotFoundCacheControl = "no-cache";
+
+    public Task WriteAsync(HttpContext context, FileEntry entry)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var headers = response.Headers;
+        var isGet = HttpMethods.IsGet(request.Method);
+        var wantsRange = isGet && request.Headers.Range.Count > 0;
+
+        var representation = entry.Identity;
+        if (entry.VariesByEncoding)
+        {
+            headers.Vary = "Accept-Encoding";
+            // A range is served from the file as it is, so its offsets mean the same to every client.
+            if (!wantsRange)
+            {
+                representation = Negotiate(entry, request.Headers.AcceptEncoding) ?? representation;
+            }
+        }
+        headers.ETag = representation.ETag;
+        headers.LastModified = entry.LastModifiedHeader;
+        headers.CacheControl = entry.CacheControl;
+        headers.AcceptRanges = "bytes";
+
+        switch (ConditionalRequest.Evaluate(request.Headers, representation.ETag, entry.LastModified))
+        {
+            case Precondition.NotModified:
+                response.StatusCode = StatusCodes.Status304NotModified;
+                return Task.CompletedTask;
+            case Precondition.Failed:
+                response.StatusCode = StatusCodes.Status412PreconditionFailed;
+                response.ContentLength = 0;
+                return Task.CompletedTask;
+        }
+        if (representation.Coding is not null)
+        {
+            headers.ContentEncoding = representation.Coding;
+        }
+
+        if (wantsRange && ConditionalRequest.RangeAllowed(request.Headers, representation.ETag, entry.LastModified))
+        {
+            switch (ByteRanges.Parse(request.Headers.Range, representation.Length, out var ranges))
+            {
+                case RangeOutcome.Unsatisfiable:
+                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    headers.ContentRange = $"bytes */{representation.Length}";
+                    response.ContentLength = 0;
+                    return Task.CompletedTask;
+                case RangeOutcome.Satisfiable when ranges.Count == 1:
+                    var range = ranges[0];
+                    response.StatusCode = StatusCodes.Status206PartialContent;
+                    headers.ContentRange = $"bytes {range.Start}-{range.End}/{representation.Length}";
+                    response.ContentType = entry.ContentType;
+                    response.ContentLength = range.Length;
+                    return SendAsync(context, representation, range.Start, range.Length);
+                case RangeOutcome.Satisfiable:
+                    return WriteMultipartAsync(context, entry, representation, ranges);
+            }
+        }
+
+        response.ContentType = entry.ContentType;
+        response.ContentLength = representation.Length;
+        return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
+    }
+
+    /// <summary>The site's 404 page: its bytes with status 404, never cached by clients, no validators or ranges.</summary>
+    public Task WriteNotFoundPageAsync(HttpContext context, FileEntry page)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status404NotFound;
+        response.ContentType = page.ContentType;
+        response.Headers.CacheControl = NotFoundCacheControl;
+        response.ContentLength = page.Identity.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : SendAsync(context, page.Identity, 0, page.Identity.Length);
+    }
+
+    private static Representation? Negotiate(FileEntry entry, Microsoft.Extensions.Primitives.StringValues acceptEncoding)
+    {
+        if (acceptEncoding.Count == 0)
+        {
+            return null;
+        }
+        var accepted = AcceptEncoding.Parse(acceptEncoding);
+        if ((accepted & ContentCoding.Brotli) != 0 && entry.Brotli?.Value is { } brotli)
+        {
+            return brotli;
+        }
+        if ((accepted & ContentCoding.Gzip) != 0 && entry.Gzip?.Value is { } gzip)
+        {
+            return gzip;
+        }
+        return null;
+    }
+
+    private static async Task WriteMultipartAsync(HttpContext context, FileEntry entry, Representation representation, List<ByteRange> ranges)
+    {
+        var response = context.Response;
+        var boundary = Guid.NewGuid().ToString("N");
+        var partHeaders = new byte[ranges.Count][];
+        long length = 0;
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var range = ranges[i];
+            partHeaders[i] = Encoding.ASCII.GetBytes(
+                $"{(i == 0 ? "" : "\r\n")}--{boundary}\r\nContent-Type: {entry.ContentType}\r\nContent-Range: bytes {range.Start}-{range.End}/{representation.Length}\r\n\r\n");
+            length += partHeaders[i].Length + range.Length;
+        }
+        var closing = Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n");
+        length += closing.Length;
+
+        response.StatusCode = StatusCodes.Status206PartialContent;
+        response.ContentType = $"multipart/byteranges; boundary={boundary}";
+        response.ContentLength = length;
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            await response.Body.WriteAsync(partHeaders[i], context.RequestAborted);
+            await SendAsync(context, representation, ranges[i].Start, ranges[i].Length);
+        }
+        await response.Body.WriteAsync(closing, context.RequestAborted);
+    }
+
+    private static Task SendAsync(HttpContext context, Representation representation, long offset, long count)
+    {
+        if (representation.Body is { } body)
+        {
+            return context.Response.Body.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted).AsTask();
+        }
+        return context.Response.SendFileAsync(representation.PhysicalPath!, offset, count, context.RequestAborted);
+    }
+}

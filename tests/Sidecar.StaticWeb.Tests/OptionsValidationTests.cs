@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Options;
+
+namespace Sidecar.StaticWeb.Tests;
+
+/// <summary>Bad settings stop the server at start with a message that names the setting and the fix.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("StaticWeb:IndexFiles:0=../index.html", "StaticWeb:IndexFiles has '../index.html'")]
+    [InlineData("StaticWeb:NotFoundPage=/etc/passwd", "StaticWeb:NotFoundPage is '/etc/passwd'")]
+    [InlineData("StaticWeb:SpaFallback=.git/config", "StaticWeb:SpaFallback is '.git/config'")]
+    [InlineData("StaticWeb:CacheSizeBytes=-1", "StaticWeb:CacheSizeBytes is -1")]
+    [InlineData("StaticWeb:FingerprintPattern=[", "StaticWeb:FingerprintPattern '['")]
+    public async Task ABadSettingFailsTheStartNamingIt(string setting, string message)
+    {
+        using var root = new Sidecar.Tests.TempFolder();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync("--root", root.Path, "--" + setting));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task AMissingRootSaysHowToGiveIt()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync());
+
+        Assert.Contains("--root DIR", error.Message);
+    }
+
+    // Kestrel reads its limits from these settings, so a bad one may surface while building the app or while starting it.
+    private static async Task StartAsync(params string[] args)
+    {
+        await using var app = StaticWebApp.Build(["--urls", "http://127.0.0.1:0", .. args]);
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+}
