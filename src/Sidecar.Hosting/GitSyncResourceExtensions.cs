@@ -55,6 +55,8 @@ public static class GitSyncResourceExtensions
             .WithEnvironment("GITSYNC_LINK", content.Resource.Link)
             .WithEnvironment("GITSYNC_HTTP_BIND", ReferenceExpression.Create($"{bindHost}:{status.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("GITSYNC_HTTP_METRICS", "true")
+            // Keep serving the last good revision through failures and report them as degraded, rather than exit.
+            .WithEnvironment("GITSYNC_MAX_FAILURES", "-1")
             .WithEnvironment("GITSYNC_WEBHOOK_SECRET", secret)
             .WithRelationship(content.Resource, "Writes")
             .WithUrlForEndpoint(StatusEndpointName, url =>

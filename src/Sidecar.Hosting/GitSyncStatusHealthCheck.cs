@@ -1,5 +1,5 @@
-using System.Net;
 using System.Collections.Immutable;
+using System.Net;
 using System.Net.Http.Json;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,7 +65,7 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
         shown = document;
         await services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(sync, snapshot => snapshot with
         {
-            Properties = With(snapshot.Properties,
+            Properties = ResourceProperties.With(snapshot.Properties,
                 new("gitsync.revision", document.Revision ?? ""),
                 new("gitsync.last_outcome", document.LastOutcome ?? ""),
                 new("gitsync.last_sync", document.LastSyncTime?.ToString("O") ?? ""),
@@ -74,11 +74,15 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
         });
     }
 
-    private static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> properties, params ResourcePropertySnapshot[] updates)
+    private sealed record SyncStatusDocument(string? Revision, string? LastOutcome, string? LastError, DateTimeOffset? LastSyncTime, int ConsecutiveFailures);
+}
+
+internal static class ResourceProperties
+{
+    /// <summary>The properties with each update replacing the property of its name.</summary>
+    public static ImmutableArray<ResourcePropertySnapshot> With(ImmutableArray<ResourcePropertySnapshot> properties, params ResourcePropertySnapshot[] updates)
     {
         var names = updates.Select(u => u.Name).ToHashSet();
         return [.. properties.Where(p => !names.Contains(p.Name)), .. updates];
     }
-
-    private sealed record SyncStatusDocument(string? Revision, string? LastOutcome, string? LastError, DateTimeOffset? LastSyncTime, int ConsecutiveFailures);
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
@@ -22,11 +23,18 @@ public static class SyncNowCommand
                 GetCommandResult = async context =>
                 {
                     var result = await context.Response.Content.ReadFromJsonAsync<SyncNowResult>(context.CancellationToken);
-                    return result is null
-                        ? CommandResults.Failure($"the sidecar answered {(int)context.Response.StatusCode} without a result")
-                        : result.Outcome == "error"
-                            ? CommandResults.Failure($"sync failed: {result.Error}")
-                            : CommandResults.Success();
+                    if (result is null)
+                    {
+                        return CommandResults.Failure($"the sidecar answered {(int)context.Response.StatusCode} without a result");
+                    }
+                    // Show the outcome at once; the status health check fills in the rest on its next round.
+                    await context.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(sync.Resource, snapshot => snapshot with
+                    {
+                        Properties = ResourceProperties.With(snapshot.Properties,
+                            new("gitsync.revision", result.Revision ?? ""),
+                            new("gitsync.last_outcome", result.Outcome)),
+                    });
+                    return result.Outcome == "error" ? CommandResults.Failure($"sync failed: {result.Error}") : CommandResults.Success();
                 },
             });
 

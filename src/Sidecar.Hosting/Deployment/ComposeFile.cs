@@ -31,6 +31,7 @@ public static class ComposeFile
                 ["GITSYNC_LINK"] = pod.ContentLink,
                 ["GITSYNC_HTTP_BIND"] = $":{SidecarPod.SyncStatusPort}",
                 ["GITSYNC_HTTP_METRICS"] = "true",
+                ["GITSYNC_MAX_FAILURES"] = "-1",
                 ["GITSYNC_WEBHOOK_SECRET"] = $"${{{SecretVariable(pod)}}}",
                 ["OTEL_SERVICE_NAME"] = pod.SyncName,
             };

@@ -97,6 +97,7 @@ public static class KubernetesManifests
             Env("GITSYNC_LINK", pod.ContentLink),
             Env("GITSYNC_HTTP_BIND", $":{SidecarPod.SyncStatusPort}"),
             Env("GITSYNC_HTTP_METRICS", "true"),
+            Env("GITSYNC_MAX_FAILURES", "-1"),
             FromSecret("GITSYNC_WEBHOOK_SECRET", secretName, "webhook-secret"),
             Env("OTEL_SERVICE_NAME", pod.SyncName),
         };

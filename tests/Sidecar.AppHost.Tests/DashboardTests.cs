@@ -1,0 +1,80 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sidecar.Tests;
+
+namespace Sidecar.AppHost.Tests;
+
+/// <summary>What the dashboard shows and does: the "Sync now" command, the sidecar's revision and health, one trace per publish.</summary>
+public sealed class DashboardTests
+{
+    // Long enough that only the command syncs during a test.
+    private const string NoPolling = "1h";
+
+    [Fact]
+    public async Task SyncNowPublishesAPushAtOnceAndOneTraceFollowsItIntoTheWebServer()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        using var data = new TempFolder("sidecar-dashboard");
+        await using var app = await AppHostFixture.StartAsync(data, NoPolling, collector);
+        using var web = app.CreateHttpClient("web");
+        var (pushed, marker) = await EndToEndTests.PushChangeAsync(app, data);
+        Assert.DoesNotContain(marker, await web.GetStringAsync("/"));
+
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+
+        Assert.True(result.Success, result.Message);
+        using var response = await web.GetAsync("/");
+        Assert.Contains(marker, await response.Content.ReadAsStringAsync());
+        Assert.Equal(pushed, response.Headers.GetValues("X-Content-Revision").Single());
+
+        // The revision is shown on the sidecar resource.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await app.ResourceNotifications.WaitForResourceAsync("sync",
+            e => e.Snapshot.Properties.Any(p => p.Name == "gitsync.revision" && Equals(p.Value, pushed)), timeout.Token);
+
+        // The sidecar's sync, its webhook and the web server's revision switch are one trace.
+        await AppHostFixture.WaitUntilAsync(
+            () => collector.Spans.Any(s => s.Service == "web" && s.Name == "revision switch"
+                && collector.Spans.Any(p => p.Service == "sync" && p.Name == "sync" && p.TraceId == s.TraceId)),
+            TimeSpan.FromSeconds(30),
+            () => $"spans: {string.Join(", ", collector.Spans.Select(s => $"{s.Service}/{s.Name}/{s.TraceId[..8]}").Distinct())}");
+        var webhook = collector.Spans.First(s => s.Service == "sync" && s.Name == "webhook"
+            && collector.Spans.Any(w => w.Service == "web" && w.Name == "revision switch" && w.TraceId == s.TraceId));
+        Assert.Contains(collector.Spans, s => s.Service == "sync" && s.Name == "sync" && s.TraceId == webhook.TraceId);
+    }
+
+    [Fact]
+    public async Task TheSidecarTurnsDegradedWhenSyncsFailAndTheLastGoodRevisionStaysServed()
+    {
+        using var data = new TempFolder("sidecar-degraded");
+        await using var app = await AppHostFixture.StartAsync(data, NoPolling);
+        using var web = app.CreateHttpClient("web");
+        using var healthy = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("sync", healthy.Token);
+        var served = await web.GetStringAsync("/");
+
+        // The origin loses its repository: every sync from now on fails.
+        Directory.Move(data.Combine("origin", "site.git"), data.Combine("origin", "moved.git"));
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+
+        Assert.False(result.Success);
+        using var degraded = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        ResourceEvent state;
+        try
+        {
+            state = await app.ResourceNotifications.WaitForResourceAsync("sync", e => e.Snapshot.HealthStatus == HealthStatus.Degraded, degraded.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            app.ResourceNotifications.TryGetCurrentState("sync", out var current);
+            Assert.Fail($"sync did not turn degraded: {current?.Snapshot.HealthStatus}; " +
+                string.Join("; ", current?.Snapshot.HealthReports.Select(r => $"{r.Name}={r.Status} {r.Description} {r.ExceptionText}") ?? []) +
+                "; " + string.Join("; ", current?.Snapshot.Properties.Where(p => p.Name.StartsWith("gitsync")).Select(p => $"{p.Name}={p.Value}") ?? []));
+            throw;
+        }
+        Assert.Contains(state.Snapshot.Properties, p => p.Name == "gitsync.last_outcome" && Equals(p.Value, "error"));
+        Assert.Equal(served, await web.GetStringAsync("/"));
+    }
+}
