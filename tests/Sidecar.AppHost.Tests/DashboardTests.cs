@@ -77,4 +77,27 @@ public sealed class DashboardTests
         Assert.Contains(state.Snapshot.Properties, p => p.Name == "gitsync.last_outcome" && Equals(p.Value, "error"));
         Assert.Equal(served, await web.GetStringAsync("/"));
     }
+
+    [Fact]
+    public async Task NothingPublishedMeansAnUnhealthySidecarAndAWebServerThatWaits()
+    {
+        using var data = new TempFolder("sidecar-unpublished");
+        // Nothing listens on the discard port: every sync fails, nothing is ever published.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [$"--Sidecar:DataDirectory={data.Path}", "--Parameters:repo=http://127.0.0.1:9/missing.git", "--Parameters:period=1s"]);
+        await using var app = await builder.BuildAsync();
+        using var timeout = new CancellationTokenSource(AppHostFixture.StartTimeout);
+        // Starting completes only when every resource has started, and the web server never does here.
+        var starting = app.StartAsync(timeout.Token);
+
+        var sync = await app.ResourceNotifications.WaitForResourceAsync("sync",
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Unhealthy
+                && e.Snapshot.HealthReports.Any(r => r.Description?.Contains("no revision published yet") == true),
+            timeout.Token);
+        Assert.NotNull(sync);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(app.ResourceNotifications.TryGetCurrentState("web", out var web));
+        Assert.Equal(KnownResourceStates.Waiting, web.Snapshot.State?.Text);
+        Assert.False(starting.IsCompleted);
+    }
 }
