@@ -13,6 +13,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-2}
+FILES=${FILES:-1k.txt 100k.txt 5m.txt}
 SWAP_SECONDS=${SWAP_SECONDS:-10}
 PORT_STATICWEB=${PORT_STATICWEB:-18181}
 PORT_NGINX=${PORT_NGINX:-18182}
@@ -169,7 +170,7 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$D
 echo
 echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for file in 1k.txt 100k.txt 5m.txt; do
+for file in $FILES; do
   for encoding in none "gzip, br"; do
     for round in $(seq 1 "$ROUNDS"); do
       declare -A R=() P=()

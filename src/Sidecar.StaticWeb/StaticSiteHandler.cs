@@ -33,7 +33,7 @@ public sealed class StaticSiteHandler(
         }
 
         var requestPath = request.Path.Value ?? "/";
-        switch (RequestPathGuard.Check(requestPath, out var segments))
+        switch (RequestPathGuard.Check(requestPath))
         {
             case RequestPathGuard.Verdict.Malformed:
                 return Plain(context, StatusCodes.Status400BadRequest, "Bad Request");
@@ -56,6 +56,7 @@ public sealed class StaticSiteHandler(
             return writer.WriteAsync(context, cached);
         }
         telemetry.RecordLookup(hit: false);
+        var segments = RequestPathGuard.Segments(requestPath);
 
         var found = loader.Find(root, cache, requestPath, segments);
         switch (found.Kind)
