@@ -4,6 +4,7 @@
 #
 #   bench/staticweb/run.sh                 # defaults below
 #   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=2 bench/staticweb/run.sh
+#   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=true bench/staticweb/run.sh
 #
 # Every server started here is stopped on exit, also on failure or Ctrl+C.
 set -euo pipefail
@@ -66,7 +67,7 @@ SITE="$WORK/site/current"
 # Sidecar.StaticWeb, Release build, logging off the hot path.
 dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
 Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" \
+  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
   >"$WORK/staticweb.log" 2>&1 &
 PIDS+=($!)
 STATICWEB_PID=$!
@@ -166,7 +167,7 @@ for server in staticweb nginx apache; do
   done
 done
 
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}"
 echo
 echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"

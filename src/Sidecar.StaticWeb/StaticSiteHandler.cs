@@ -65,7 +65,8 @@ public sealed class StaticSiteHandler(
                 return writer.WriteAsync(context, found.File!);
             case SiteLookupKind.DirectoryWithoutSlash:
                 // As nginx: a directory is addressed with a trailing slash, so relative links in its index work.
-                response.Headers.Location = request.PathBase + requestPath + "/" + request.QueryString;
+                // Built from the segments, so "//host" cannot become a protocol-relative redirect to another site.
+                response.Headers.Location = request.PathBase + "/" + string.Join('/', segments) + "/" + request.QueryString;
                 response.StatusCode = StatusCodes.Status301MovedPermanently;
                 return Task.CompletedTask;
             case SiteLookupKind.DirectoryWithoutIndex when settings.DirectoryListing:

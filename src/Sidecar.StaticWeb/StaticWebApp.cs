@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Sidecar.StaticWeb;
@@ -26,6 +27,9 @@ public static class StaticWebApp
             // Only GET, HEAD and a bodiless webhook are served.
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
+
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<StaticWebOptions>>((sockets, options) =>
+            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling);
 
         builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();

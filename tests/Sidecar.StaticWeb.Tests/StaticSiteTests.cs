@@ -50,6 +50,17 @@ public sealed class StaticSiteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADirectoryRedirectNeverLeavesTheSite()
+    {
+        Directory.CreateDirectory(site.Root.Combine(".worktrees", "rev1", "evil.example"));
+
+        var (status, response) = await site.RawAsync("GET", "//evil.example");
+
+        Assert.Equal(301, status);
+        Assert.Contains("Location: /evil.example/\r\n", response);
+    }
+
+    [Fact]
     public async Task AMissingFileIsAPlainNotFound()
     {
         using var response = await site.Client.GetAsync("/nope.html");
