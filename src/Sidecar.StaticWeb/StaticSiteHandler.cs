@@ -23,6 +23,52 @@ public sealed class StaticSiteHandler(
 
     public Task HandleAsync(HttpContext context)
     {
+        Task serving;
+        try
+        {
+            serving = ServeAsync(context);
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            return ServeAgainAsync(context);
+        }
+        return serving.IsCompletedSuccessfully ? serving : AwaitServingAsync(context, serving);
+    }
+
+    private async Task AwaitServingAsync(HttpContext context, Task serving)
+    {
+        try
+        {
+            await serving;
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            await ServeAgainAsync(context);
+        }
+    }
+
+    // The resolved revision was deleted before its file was opened (the sidecar removes a retired
+    // snapshot after a swap): serve once more from what the link names now, else say so.
+    private async Task ServeAgainAsync(HttpContext context)
+    {
+        context.Response.Clear();
+        try
+        {
+            await ServeAsync(context);
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            securityHeaders.Apply(context.Response);
+            context.Response.Headers.RetryAfter = "1";
+            await Plain(context, StatusCodes.Status503ServiceUnavailable, "The published revision was removed while it was being served; try again");
+        }
+    }
+
+    private static bool IsGone(IOException e) => e is FileNotFoundException or DirectoryNotFoundException;
+
+    private Task ServeAsync(HttpContext context)
+    {
         var request = context.Request;
         var response = context.Response;
         securityHeaders.Apply(response);

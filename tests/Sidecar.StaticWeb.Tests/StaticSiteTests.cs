@@ -157,6 +157,24 @@ public sealed class StaticSiteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARevisionRemovedUnderTheServerIs503NotAnError()
+    {
+        await using var bare = new SiteFixture("--StaticWeb:CacheMaxFileBytes=0");
+        bare.WriteRevision("rev1", ("big.txt", new string('x', 10_000)));
+        bare.Publish("rev1");
+        await bare.StartAsync();
+        Assert.Equal(10_000, (await bare.Client.GetStringAsync("/big.txt")).Length);
+
+        // The folder the link names goes away while the link stays: the cached entry's file is gone.
+        Directory.Move(bare.Root.Combine(".worktrees", "rev1"), bare.Root.Combine(".worktrees", "removed"));
+
+        using var response = await bare.Client.GetAsync("/big.txt");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await bare.Client.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
     public async Task HealthIsUnhealthyUntilTheLinkExists()
     {
         Assert.Equal(HttpStatusCode.OK, (await site.Client.GetAsync("/health")).StatusCode);
