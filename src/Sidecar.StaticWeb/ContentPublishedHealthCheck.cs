@@ -6,7 +6,7 @@ namespace Sidecar.StaticWeb;
 public sealed class ContentPublishedHealthCheck(ContentRoot contentRoot) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(contentRoot.Resolve() is { } root
+        Task.FromResult(contentRoot.Resolve() is { } root && Directory.Exists(root.Directory)
             ? HealthCheckResult.Healthy($"serving revision {root.Revision}")
-            : HealthCheckResult.Unhealthy($"'{contentRoot.ConfiguredRoot}' does not exist yet: nothing is published"));
+            : HealthCheckResult.Unhealthy($"'{contentRoot.ConfiguredRoot}' does not lead to a folder: nothing is published"));
 }

@@ -20,7 +20,7 @@ public sealed class DirectoryListingPage
             page.Append("<li><a href=\"../\">../</a></li>\n");
         }
         var entries = new DirectoryInfo(directory).EnumerateFileSystemInfos()
-            .Where(e => !e.Name.StartsWith('.') && StaysInside(root, e))
+            .Where(e => !e.Name.StartsWith('.') && (e.LinkTarget is null || RevisionBoundary.Contains(root, e.FullName, allowRoot: true)))
             .OrderBy(e => e is FileInfo)
             .ThenBy(e => e.Name, StringComparer.Ordinal);
         foreach (var entry in entries)
@@ -40,15 +40,5 @@ public sealed class DirectoryListingPage
         {
             await response.Body.WriteAsync(bytes, context.RequestAborted);
         }
-    }
-
-    private static bool StaysInside(ResolvedRoot root, FileSystemInfo entry)
-    {
-        if (entry.LinkTarget is null)
-        {
-            return true;
-        }
-        var real = ContentRoot.RealPath(entry.FullName);
-        return real is not null && real.StartsWith(root.Directory + "/", StringComparison.Ordinal);
     }
 }

@@ -30,7 +30,7 @@ public sealed class FileEntryLoader(
             {
                 return new SiteLookup(SiteLookupKind.DirectoryWithoutSlash);
             }
-            if (!IsInside(root, path, allowRoot: true))
+            if (!RevisionBoundary.Contains(root, path, allowRoot: true))
             {
                 return SiteLookup.NotFound;
             }
@@ -64,7 +64,7 @@ public sealed class FileEntryLoader(
 
     private FileEntry? Load(ResolvedRoot root, RevisionCache cache, string requestPath, string path)
     {
-        if (FileIdentity.Of(path) is not { } identity || !IsInside(root, path, allowRoot: false))
+        if (FileIdentity.Of(path) is not { } identity || !RevisionBoundary.Contains(root, path))
         {
             return null;
         }
@@ -108,7 +108,7 @@ public sealed class FileEntryLoader(
 
     private Lazy<Representation?>? Sibling(ResolvedRoot root, RevisionCache cache, string path, string coding)
     {
-        if (FileIdentity.Of(path) is not { } identity || !IsInside(root, path, allowRoot: false))
+        if (FileIdentity.Of(path) is not { } identity || !RevisionBoundary.Contains(root, path))
         {
             return null;
         }
@@ -130,21 +130,4 @@ public sealed class FileEntryLoader(
             var suffix = coding == ContentCoding.Brotli ? "br" : "gz";
             return new Representation(etag[..^1] + "-" + suffix + "\"", compressed.Length, compressed, null, suffix == "br" ? "br" : "gzip");
         }, LazyThreadSafetyMode.ExecutionAndPublication);
-
-    // A symlink inside the site must not lead out of the revision being served.
-    private static bool IsInside(ResolvedRoot root, string path, bool allowRoot)
-    {
-        var real = ContentRoot.RealPath(path);
-        if (real is null)
-        {
-            return false;
-        }
-        if (allowRoot && string.Equals(real, root.Directory, StringComparison.Ordinal))
-        {
-            return true;
-        }
-        return real.Length > root.Directory.Length
-            && real.StartsWith(root.Directory, StringComparison.Ordinal)
-            && real[root.Directory.Length] == '/';
-    }
 }

@@ -135,7 +135,8 @@ public sealed class FileResponseWriter
     {
         if (representation.Body is { } body)
         {
-            return context.Response.Body.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted).AsTask();
+            var write = context.Response.BodyWriter.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted);
+            return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
         }
         return context.Response.SendFileAsync(representation.PhysicalPath!, offset, count, context.RequestAborted);
     }

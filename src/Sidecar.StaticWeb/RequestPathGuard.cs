@@ -14,10 +14,9 @@ public static class RequestPathGuard
         Malformed,
     }
 
-    /// <summary>Judges a request path as Kestrel decoded it and returns its segments when allowed.</summary>
-    public static Verdict Check(string path, out string[] segments)
+    /// <summary>Judges a request path as Kestrel decoded it, without allocating.</summary>
+    public static Verdict Check(string path)
     {
-        segments = [];
         if (path.Length == 0 || path[0] != '/')
         {
             return Verdict.Malformed;
@@ -36,10 +35,17 @@ public static class RequestPathGuard
         {
             return Verdict.Malformed;
         }
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var segment in parts)
+        var rest = path.AsSpan(1);
+        while (!rest.IsEmpty)
         {
-            if (segment.StartsWith('.'))
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
+            rest = slash < 0 ? default : rest[(slash + 1)..];
+            if (segment.IsEmpty)
+            {
+                continue;
+            }
+            if (segment[0] == '.')
             {
                 return Verdict.Hidden;
             }
@@ -49,7 +55,9 @@ public static class RequestPathGuard
                 return Verdict.Malformed;
             }
         }
-        segments = parts;
         return Verdict.Allowed;
     }
+
+    /// <summary>The segments of a path that <see cref="Check"/> allowed.</summary>
+    public static string[] Segments(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -23,6 +23,52 @@ public sealed class StaticSiteHandler(
 
     public Task HandleAsync(HttpContext context)
     {
+        Task serving;
+        try
+        {
+            serving = ServeAsync(context);
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            return ServeAgainAsync(context);
+        }
+        return serving.IsCompletedSuccessfully ? serving : AwaitServingAsync(context, serving);
+    }
+
+    private async Task AwaitServingAsync(HttpContext context, Task serving)
+    {
+        try
+        {
+            await serving;
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            await ServeAgainAsync(context);
+        }
+    }
+
+    // The resolved revision was deleted before its file was opened (the sidecar removes a retired
+    // snapshot after a swap): serve once more from what the link names now, else say so.
+    private async Task ServeAgainAsync(HttpContext context)
+    {
+        context.Response.Clear();
+        try
+        {
+            await ServeAsync(context);
+        }
+        catch (IOException e) when (IsGone(e) && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            securityHeaders.Apply(context.Response);
+            context.Response.Headers.RetryAfter = "1";
+            await Plain(context, StatusCodes.Status503ServiceUnavailable, "The published revision was removed while it was being served; try again");
+        }
+    }
+
+    private static bool IsGone(IOException e) => e is FileNotFoundException or DirectoryNotFoundException;
+
+    private Task ServeAsync(HttpContext context)
+    {
         var request = context.Request;
         var response = context.Response;
         securityHeaders.Apply(response);
@@ -33,7 +79,7 @@ public sealed class StaticSiteHandler(
         }
 
         var requestPath = request.Path.Value ?? "/";
-        switch (RequestPathGuard.Check(requestPath, out var segments))
+        switch (RequestPathGuard.Check(requestPath))
         {
             case RequestPathGuard.Verdict.Malformed:
                 return Plain(context, StatusCodes.Status400BadRequest, "Bad Request");
@@ -56,6 +102,7 @@ public sealed class StaticSiteHandler(
             return writer.WriteAsync(context, cached);
         }
         telemetry.RecordLookup(hit: false);
+        var segments = RequestPathGuard.Segments(requestPath);
 
         var found = loader.Find(root, cache, requestPath, segments);
         switch (found.Kind)
@@ -64,7 +111,8 @@ public sealed class StaticSiteHandler(
                 return writer.WriteAsync(context, found.File!);
             case SiteLookupKind.DirectoryWithoutSlash:
                 // As nginx: a directory is addressed with a trailing slash, so relative links in its index work.
-                response.Headers.Location = request.PathBase + requestPath + "/" + request.QueryString;
+                // Built from the segments, so "//host" cannot become a protocol-relative redirect to another site.
+                response.Headers.Location = request.PathBase + "/" + string.Join('/', segments) + "/" + request.QueryString;
                 response.StatusCode = StatusCodes.Status301MovedPermanently;
                 return Task.CompletedTask;
             case SiteLookupKind.DirectoryWithoutIndex when settings.DirectoryListing:

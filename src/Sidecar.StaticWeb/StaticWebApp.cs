@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Sidecar.StaticWeb;
@@ -27,6 +28,9 @@ public static class StaticWebApp
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
 
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<StaticWebOptions>>((sockets, options) =>
+            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling);
+
         builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();
         builder.Services.AddSingleton<RevisionTracker>();
@@ -42,12 +46,25 @@ public static class StaticWebApp
         builder.Services.AddHealthChecks().AddCheck<ContentPublishedHealthCheck>("content");
 
         var app = builder.Build();
+        // Site requests skip endpoint routing: it only serves the health endpoints and the webhook.
+        StaticSiteHandler? site = null;
+        app.Use((context, next) => IsServerPath(context.Request)
+            ? next(context)
+            : (site ??= context.RequestServices.GetRequiredService<StaticSiteHandler>()).HandleAsync(context));
+        app.UseRouting();
+        // Whatever no endpoint claims (e.g. /health/x) is a site path after all.
+        app.Use((context, next) => context.GetEndpoint() is null
+            ? (site ??= context.RequestServices.GetRequiredService<StaticSiteHandler>()).HandleAsync(context)
+            : next(context));
         app.MapDefaultEndpoints();
         // Resolved at the first request, so bad settings fail at start (ValidateOnStart), not here.
         RevisionWebhook? webhook = null;
-        StaticSiteHandler? site = null;
         app.MapPost(RevisionWebhook.Path, context => (webhook ??= context.RequestServices.GetRequiredService<RevisionWebhook>()).HandleAsync(context));
-        app.Map("/{**path}", context => (site ??= context.RequestServices.GetRequiredService<StaticSiteHandler>()).HandleAsync(context));
         return app;
     }
+
+    // The server's own paths; they shadow site files of the same names.
+    private static bool IsServerPath(HttpRequest request) =>
+        request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments("/alive")
+        || (HttpMethods.IsPost(request.Method) && request.Path.StartsWithSegments(RevisionWebhook.Path));
 }

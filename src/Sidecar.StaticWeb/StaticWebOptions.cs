@@ -70,6 +70,13 @@ public sealed class StaticWebOptions
     /// <summary>The longest request line (method, URL, version) accepted; longer gets 414.</summary>
     public int MaxRequestLineBytes { get; set; } = 8 * 1024;
 
+    /// <summary>
+    /// Run request code on the socket's I/O thread instead of the thread pool (Kestrel's
+    /// UnsafePreferInlineScheduling): faster for cached files, but a cache miss (reading, hashing,
+    /// compressing a file) then holds up the other connections on that thread. Off by default.
+    /// </summary>
+    public bool InlineSocketScheduling { get; set; }
+
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 }

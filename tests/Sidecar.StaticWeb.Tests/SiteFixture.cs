@@ -71,13 +71,13 @@ public sealed partial class SiteFixture(params string[] settings) : IAsyncDispos
     /// Sends a request as written, over a raw socket: HttpClient normalises dot segments and some
     /// escapes, this does not. Returns the status and the whole response text.
     /// </summary>
-    public async Task<(int Status, string Response)> RawAsync(string method, string target, string extraHeaders = "")
+    public async Task<(int Status, string Response)> RawAsync(string method, string target, string extraHeaders = "", string body = "")
     {
         var address = Client.BaseAddress!;
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync(address.Host, address.Port);
         await using var stream = client.GetStream();
-        var request = $"{method} {target} HTTP/1.1\r\nHost: {address.Authority}\r\n{extraHeaders}Connection: close\r\n\r\n";
+        var request = $"{method} {target} HTTP/1.1\r\nHost: {address.Authority}\r\n{extraHeaders}Connection: close\r\n\r\n{body}";
         await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes(request));
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
         var response = await reader.ReadToEndAsync();

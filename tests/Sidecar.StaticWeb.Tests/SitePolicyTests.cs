@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Sidecar.StaticWeb.Tests;
 
@@ -112,7 +115,8 @@ public sealed class SiteOptionsTests : IAsyncLifetime
         "--StaticWeb:DirectoryListing=true",
         "--StaticWeb:SpaFallback=app/index.html",
         "--StaticWeb:NotFoundPage=",
-        "--StaticWeb:ContentTypes:.custom=text/x-custom");
+        "--StaticWeb:ContentTypes:.custom=text/x-custom",
+        "--StaticWeb:InlineSocketScheduling=true");
 
     public async Task InitializeAsync()
     {
@@ -153,6 +157,15 @@ public sealed class SiteOptionsTests : IAsyncLifetime
         Assert.Equal("default-src 'self'", Assert.Single(response.Headers.GetValues("Content-Security-Policy")));
         Assert.False(response.Headers.Contains("Referrer-Policy"));
         Assert.Equal("public, max-age=60", response.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
+    public async Task InlineSocketSchedulingReachesKestrelAndStillServes()
+    {
+        var sockets = site.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+
+        Assert.True(sockets.UnsafePreferInlineScheduling);
+        Assert.Equal("custom", await site.Client.GetStringAsync("/thing.custom"));
     }
 
     [Fact]

@@ -50,6 +50,17 @@ public sealed class StaticSiteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADirectoryRedirectNeverLeavesTheSite()
+    {
+        Directory.CreateDirectory(site.Root.Combine(".worktrees", "rev1", "evil.example"));
+
+        var (status, response) = await site.RawAsync("GET", "//evil.example");
+
+        Assert.Equal(301, status);
+        Assert.Contains("Location: /evil.example/\r\n", response);
+    }
+
+    [Fact]
     public async Task AMissingFileIsAPlainNotFound()
     {
         using var response = await site.Client.GetAsync("/nope.html");
@@ -143,6 +154,24 @@ public sealed class StaticSiteTests : IAsyncLifetime
         using var second = await site.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task ARevisionRemovedUnderTheServerIs503NotAnError()
+    {
+        await using var bare = new SiteFixture("--StaticWeb:CacheMaxFileBytes=0");
+        bare.WriteRevision("rev1", ("big.txt", new string('x', 10_000)));
+        bare.Publish("rev1");
+        await bare.StartAsync();
+        Assert.Equal(10_000, (await bare.Client.GetStringAsync("/big.txt")).Length);
+
+        // The folder the link names goes away while the link stays: the cached entry's file is gone.
+        Directory.Move(bare.Root.Combine(".worktrees", "rev1"), bare.Root.Combine(".worktrees", "removed"));
+
+        using var response = await bare.Client.GetAsync("/big.txt");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await bare.Client.GetAsync("/health")).StatusCode);
     }
 
     [Fact]

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Sidecar.StaticWeb side by side with nginx and Apache httpd, all serving the same git-sync-style
+# folder on loopback, measured with wrk. Prints a markdown table; see docs/benchmarks.md.
+#
+#   bench/staticweb/run.sh                 # defaults below
+#   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=2 bench/staticweb/run.sh
+#   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=true bench/staticweb/run.sh
+#
+# Every server started here is stopped on exit, also on failure or Ctrl+C.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-2}
+FILES=${FILES:-1k.txt 100k.txt 5m.txt}
+SWAP_SECONDS=${SWAP_SECONDS:-10}
+PORT_STATICWEB=${PORT_STATICWEB:-18181}
+PORT_NGINX=${PORT_NGINX:-18182}
+PORT_APACHE=${PORT_APACHE:-18183}
+
+need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+if ! need nginx || ! need apache2 || ! need wrk; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nginx-light apache2 wrk >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+
+WORK=$(mktemp -d /tmp/staticweb-bench.XXXXXX)
+# nginx and httpd workers run as www-data and must read the site.
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [ -f "$WORK/apache/httpd.pid" ] && kill "$(cat "$WORK/apache/httpd.pid")" 2>/dev/null || true
+  sleep 1
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# The site: two snapshots and a link, as the sidecar writes them. Text files, so compression applies.
+make_file() { # path bytes
+  python3 - "$1" "$2" <<'PY'
+import sys, random
+random.seed(4)
+words = "static site served from a git revision sidecar pattern kubernetes nginx apache kestrel".split()
+out, size = [], 0
+while size < int(sys.argv[2]):
+    line = " ".join(random.choice(words) for _ in range(12)) + "\n"
+    out.append(line); size += len(line)
+open(sys.argv[1], "w").write("".join(out)[:int(sys.argv[2])])
+PY
+}
+for rev in rev-a rev-b; do
+  mkdir -p "$WORK/site/.worktrees/$rev"
+  make_file "$WORK/site/.worktrees/$rev/1k.txt" 1024
+  make_file "$WORK/site/.worktrees/$rev/100k.txt" 102400
+  make_file "$WORK/site/.worktrees/$rev/5m.txt" 5242880
+  echo "<p>$rev</p>" > "$WORK/site/.worktrees/$rev/index.html"
+done
+ln -s .worktrees/rev-a "$WORK/site/current"
+SITE="$WORK/site/current"
+
+# Sidecar.StaticWeb, Release build, logging off the hot path.
+dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
+  >"$WORK/staticweb.log" 2>&1 &
+PIDS+=($!)
+STATICWEB_PID=$!
+
+# nginx: one worker per core, sendfile, no access log, keep-alive without a request cap, gzip on the fly.
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 1000000;
+  open_file_cache max=10000 inactive=60s;
+  gzip on; gzip_types text/plain text/css application/javascript application/json; gzip_min_length 256;
+  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
+  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
+  server { listen 127.0.0.1:$PORT_NGINX; root $SITE; }
+}
+CONF
+mkdir -p "$WORK/nginx-tmp"
+nginx -c "$WORK/nginx.conf" &
+PIDS+=($!)
+
+# Apache httpd: event MPM, sendfile, no access log, unlimited keep-alive, deflate and brotli on the fly.
+mkdir -p "$WORK/apache"
+cat >"$WORK/apache/httpd.conf" <<CONF
+ServerRoot /etc/apache2
+PidFile $WORK/apache/httpd.pid
+ErrorLog $WORK/apache/error.log
+LogLevel warn
+Listen 127.0.0.1:$PORT_APACHE
+ServerName 127.0.0.1
+User www-data
+Group www-data
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule filter_module /usr/lib/apache2/modules/mod_filter.so
+LoadModule deflate_module /usr/lib/apache2/modules/mod_deflate.so
+LoadModule brotli_module /usr/lib/apache2/modules/mod_brotli.so
+TypesConfig /etc/mime.types
+EnableSendfile On
+KeepAlive On
+MaxKeepAliveRequests 0
+StartServers 2
+ServerLimit 4
+ThreadsPerChild 64
+MaxRequestWorkers 256
+DocumentRoot $SITE
+<Directory $WORK/site>
+  Options FollowSymLinks
+  Require all granted
+</Directory>
+AddOutputFilterByType BROTLI_COMPRESS;DEFLATE text/plain text/css application/javascript application/json
+CONF
+apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND &
+PIDS+=($!)
+
+for port in $PORT_STATICWEB $PORT_NGINX $PORT_APACHE; do
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" && break; sleep 0.2; done
+  curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" || { echo "server on port $port did not start" >&2; exit 1; }
+done
+
+# Peak RSS (VmHWM) of a server: the sum over its processes (nginx and httpd run several).
+peak_rss_mb() { # pattern-pid...
+  local total=0
+  for pid in "$@"; do
+    local kb
+    kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0}))
+  done
+  echo $((total / 1024))
+}
+server_pids() { # name
+  case $1 in
+    staticweb) echo "$STATICWEB_PID" ;;
+    nginx) pgrep -f "nginx.*$WORK" ; pgrep -P "$(cat "$WORK/nginx.pid")" ;;
+    apache) local main; main=$(cat "$WORK/apache/httpd.pid"); echo "$main"; pgrep -P "$main" ;;
+  esac | sort -u
+}
+port_of() { case $1 in staticweb) echo $PORT_STATICWEB ;; nginx) echo $PORT_NGINX ;; apache) echo $PORT_APACHE ;; esac; }
+
+# p99 from wrk --latency in milliseconds.
+p99_ms() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; printf "%.2f", v }'; }
+rps() { awk '/Requests\/sec/ { printf "%.0f", $2 }'; }
+errors() { awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }'; }
+
+# Warm-up: every server reads every file (and StaticWeb fills its cache) before measuring.
+for server in staticweb nginx apache; do
+  for file in 1k.txt 100k.txt 5m.txt; do
+    wrk -t1 -c4 -d1s "http://127.0.0.1:$(port_of $server)/$file" >/dev/null
+    wrk -t1 -c4 -d1s -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$(port_of $server)/$file" >/dev/null
+  done
+done
+
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}"
+echo
+echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for file in $FILES; do
+  for encoding in none "gzip, br"; do
+    for round in $(seq 1 "$ROUNDS"); do
+      declare -A R=() P=()
+      for server in staticweb nginx apache; do
+        args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+        [ "$encoding" != none ] && args+=(-H "Accept-Encoding: $encoding")
+        out=$(wrk "${args[@]}" "http://127.0.0.1:$(port_of $server)/$file")
+        R[$server]=$(rps <<<"$out"); P[$server]=$(p99_ms <<<"$out")
+      done
+      ratio=$(awk -v a="${R[staticweb]}" -v b="${R[nginx]}" 'BEGIN { printf "%.2f", a / b }')
+      pratio=$(awk -v a="${P[staticweb]}" -v b="${P[nginx]}" 'BEGIN { printf "%.2f", a / b }')
+      echo "| $file | $encoding | $round | ${R[staticweb]} | ${R[nginx]} | ${R[apache]} | $ratio | ${P[staticweb]} | ${P[nginx]} | ${P[apache]} | $pratio |"
+    done
+  done
+done
+
+echo
+echo "| server | peak RSS (MB, VmHWM summed over its processes) |"
+echo "|---|---|"
+for server in staticweb nginx apache; do
+  # shellcheck disable=SC2046
+  echo "| $server | $(peak_rss_mb $(server_pids $server)) |"
+done
+
+# Swap under load: the link is renamed over every 10 ms while wrk asks for the 1 KB file.
+echo
+echo "| swap under load (${SWAP_SECONDS}s, link swapped every 10 ms) | requests | swaps | errors (non-2xx + socket) |"
+echo "|---|---|---|---|"
+for server in staticweb nginx apache; do
+  python3 - "$WORK/site" "$SWAP_SECONDS" >"$WORK/swaps-$server" <<'PY' &
+import os, sys, time
+site, seconds = sys.argv[1], float(sys.argv[2])
+end, swaps = time.monotonic() + seconds, 0
+while time.monotonic() < end:
+    temporary = os.path.join(site, ".tmp-link")
+    os.symlink(".worktrees/" + ("rev-b" if swaps % 2 == 0 else "rev-a"), temporary)
+    os.rename(temporary, os.path.join(site, "current"))  # rename(2): atomic, as the sidecar does it
+    swaps += 1
+    time.sleep(0.01)
+print(swaps)
+PY
+  swapper=$!
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SWAP_SECONDS}s" --latency "http://127.0.0.1:$(port_of $server)/1k.txt")
+  wait $swapper
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  echo "| $server | $requests | $(cat "$WORK/swaps-$server") | $(errors <<<"$out") |"
+done
