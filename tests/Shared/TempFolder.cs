@@ -20,9 +20,11 @@ public sealed class TempFolder : IDisposable
             return;
         }
         // Snapshots may be read-only; make everything writable so it can be removed.
-        foreach (var entry in new DirectoryInfo(Path).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        // Links are not followed: a link to a folder (or a loop) must not lead the clean-up elsewhere.
+        var everything = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var entry in new DirectoryInfo(Path).EnumerateFileSystemInfos("*", everything))
         {
-            if (entry.LinkTarget is null && !OperatingSystem.IsWindows())
+            if (!OperatingSystem.IsWindows())
             {
                 entry.UnixFileMode |= UnixFileMode.UserWrite | UnixFileMode.UserRead | UnixFileMode.UserExecute;
             }
