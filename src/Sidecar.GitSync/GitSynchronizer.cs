@@ -166,8 +166,8 @@ public sealed class GitSynchronizer(
             snapshot?.SetTag("gitsync.reused", statistics is null);
             if (statistics is not null)
             {
-                logger.LogInformation("Wrote snapshot {Revision}: {Files} files, {Bytes} bytes; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
-                    commit.Sha, statistics.Files, statistics.Bytes, statistics.Written, statistics.BytesWritten, statistics.Linked);
+                logger.LogInformation("Wrote snapshot {Revision}: {Files} files; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
+                    commit.Sha, statistics.Files, statistics.Written, statistics.BytesWritten, statistics.Linked);
             }
         }
 

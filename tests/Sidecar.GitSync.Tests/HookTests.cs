@@ -25,6 +25,7 @@ public sealed class HookTests : IAsyncLifetime
     {
         o.OneTime = false;
         o.Period = TimeSpan.FromMilliseconds(100);
+        o.MaxFailures = -1;
         configure(o);
     });
 

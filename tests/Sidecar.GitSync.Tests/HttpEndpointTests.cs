@@ -26,6 +26,8 @@ public sealed class HttpEndpointTests : IAsyncLifetime
             o.HttpBind = "127.0.0.1:0";
             o.HttpMetrics = true;
             o.WebhookSecret = secret;
+            // A transient failure of the loopback origin must not stop the app under test.
+            o.MaxFailures = -1;
         }));
         await app.StartAsync();
         return (app, new HttpClient { BaseAddress = new Uri(app.Urls.First()) });
