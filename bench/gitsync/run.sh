@@ -85,3 +85,17 @@ measure "git CLI" "1-file change" "$GC" bash -c 'gitcli_sync "$0" 1' "$GC"
 measure Sidecar.GitSync "no-op poll" "$SC" "$SIDECAR" --repo "$URL" --root "$SC" --link link --one-time --stale-worktree-timeout 1h
 measure "git CLI" "no-op poll" "$GC" bash -c 'gitcli_sync "$0" 1' "$GC"
 measure "git fetch alone" "no-op poll" "$GC" git -C "$GC" fetch -q --depth 1 "$URL" HEAD
+
+# The long-running sidecar: RSS and CPU per no-op poll once it is warm (no process start per poll).
+"$SIDECAR" --repo "$URL" --root "$SC" --link link --period 500ms --max-failures -1 --stale-worktree-timeout 1h >/dev/null 2>&1 &
+LOOP_PID=$!
+sleep 5
+ticks() { awk '{ print $14 + $15 }' "/proc/$LOOP_PID/stat"; }
+start_ticks=$(ticks)
+sleep 10
+end_ticks=$(ticks)
+rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$LOOP_PID/status")
+hwm=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$LOOP_PID/status")
+kill "$LOOP_PID"; wait "$LOOP_PID" 2>/dev/null || true
+echo
+echo "Sidecar.GitSync loop (--period 500ms, warm): $(awk "BEGIN { printf \"%.3f\", ($end_ticks - $start_ticks) / $(getconf CLK_TCK) / 20 }") CPU s per no-op poll, RSS ${rss} MB (peak ${hwm} MB)"
