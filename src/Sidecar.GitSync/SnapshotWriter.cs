@@ -84,7 +84,8 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     private UnixFileMode ModeFor(bool executable)
     {
         var mode = ReadOnly | (executable ? Execute : 0);
-        return options.GroupWrite ? mode | UnixFileMode.GroupWrite : mode;
+        // --group-write is git's "shared repository": another user of the group may replace or remove files.
+        return options.GroupWrite ? mode | UnixFileMode.UserWrite | UnixFileMode.GroupWrite : mode;
     }
 
     // A link in the repository is written only when it stays inside the snapshot.
