@@ -69,6 +69,23 @@ public sealed class HookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheWebhookMethodAndSuccessStatusAreThoseGiven()
+    {
+        receiver.Status = 204;
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+
+        await using var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.WebhookUrl = receiver.Url;
+            o.WebhookMethod = "PUT";
+            o.WebhookSuccessStatus = 204;
+        }));
+
+        Assert.Equal(0, await GitSyncApp.RunOnceAsync(app));
+        Assert.Equal(("PUT", sha), receiver.Calls.Select(c => (c.Method, c.Hash)).Single());
+    }
+
+    [Fact]
     public async Task FireAndForgetCallsOnceWhateverTheAnswer()
     {
         receiver.Status = 500;
