@@ -116,7 +116,15 @@ public sealed partial class GitRepository : IDisposable
             return new RemoteRevision(gitRef, gitRef);
         }
         var remote = repository.Network.Remotes[RemoteName];
-        var advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+        List<Reference> advertised;
+        try
+        {
+            advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+        }
+        catch (LibGit2SharpException e) when (Explain(e, remote.Url) is { } explained)
+        {
+            throw new SyncException(explained, e);
+        }
         string Peeled(Reference reference) => reference.ResolveToDirectReference()?.TargetIdentifier ?? reference.TargetIdentifier;
 
         if (gitRef == "HEAD")
@@ -172,6 +180,21 @@ public sealed partial class GitRepository : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
+    }
+
+    // libgit2's words for the failures a user fixes, turned into the fix. The URL is shown without its password.
+    private static string? Explain(LibGit2SharpException e, string url)
+    {
+        var shown = GitSynchronizer.RepoForLogs(url);
+        if (e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("401", StringComparison.Ordinal))
+        {
+            return $"the remote '{shown}' refused the credentials ({e.Message}): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
+        }
+        if (e.Message.Contains("404", StringComparison.Ordinal))
+        {
+            return $"--repo '{shown}' was not found on the server (HTTP 404): check the URL";
+        }
+        return null;
     }
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>

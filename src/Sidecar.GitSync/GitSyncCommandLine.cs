@@ -24,7 +24,7 @@ public static class GitSyncCommandLine
 {
     public static readonly IReadOnlyList<GitSyncFlag> Flags =
     [
-        new("repo", "URL", "The git repository to sync (https://, ssh://, git@host:path, file:// or a local path). Required.", "",
+        new("repo", "URL", "The git repository to sync (https://, http://, file:// or a local path; SSH is not supported by this build). Required.", "",
             (o, v) => { o.Repo = v; return null; }),
         new("root", "DIR", "The folder that holds .git, .worktrees/ and the link. Created if missing. Required.", "",
             (o, v) => { o.Root = v; return null; }),

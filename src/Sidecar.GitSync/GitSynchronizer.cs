@@ -49,7 +49,17 @@ public sealed class GitSynchronizer(
                     gate.Release();
                 }
             }, CancellationToken.None);
-            result = await work.WaitAsync(timeout.Token);
+            try
+            {
+                result = await work.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: let the work reach its next cancellation check, so nothing writes to the root after stop.
+                await work.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None)
+                    .ContinueWith(_ => { }, TaskScheduler.Default);
+                throw;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -166,8 +176,8 @@ public sealed class GitSynchronizer(
             snapshot?.SetTag("gitsync.reused", statistics is null);
             if (statistics is not null)
             {
-                logger.LogInformation("Wrote snapshot {Revision}: {Files} files, {Bytes} bytes; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
-                    commit.Sha, statistics.Files, statistics.Bytes, statistics.Written, statistics.BytesWritten, statistics.Linked);
+                logger.LogInformation("Wrote snapshot {Revision}: {Files} files; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
+                    commit.Sha, statistics.Files, statistics.Written, statistics.BytesWritten, statistics.Linked);
             }
         }
 

@@ -48,26 +48,26 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                         before?.Mode == Mode.Directory ? previousPath : null, snapshotRoot, statistics, cancellationToken);
                     break;
                 case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile:
-                    var blob = (Blob)entry.Target;
                     statistics.Files++;
-                    statistics.Bytes += blob.Size;
-                    if (before is not null && before.Mode == entry.Mode && before.Target.Id == blob.Id && previousPath is not null
+                    // Compare ids only: reading a blob (even its size) inflates it from the pack, the cost this reuse avoids.
+                    if (before is not null && before.Mode == entry.Mode && before.Target.Id == entry.Target.Id && previousPath is not null
                         && link(previousPath, path) == 0)
                     {
                         statistics.Linked++;
                         break;
                     }
+                    var blob = (Blob)entry.Target;
                     using (var source = blob.GetContentStream())
                     using (var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024))
                     {
                         source.CopyTo(target);
+                        statistics.BytesWritten += target.Length;
                     }
                     if (!OperatingSystem.IsWindows())
                     {
                         File.SetUnixFileMode(path, ModeFor(entry.Mode == Mode.ExecutableFile));
                     }
                     statistics.Written++;
-                    statistics.BytesWritten += blob.Size;
                     break;
                 case Mode.SymbolicLink:
                     WriteSymbolicLink((Blob)entry.Target, path, snapshotRoot, statistics);
@@ -84,7 +84,8 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     private UnixFileMode ModeFor(bool executable)
     {
         var mode = ReadOnly | (executable ? Execute : 0);
-        return options.GroupWrite ? mode | UnixFileMode.GroupWrite : mode;
+        // --group-write is git's "shared repository": another user of the group may replace or remove files.
+        return options.GroupWrite ? mode | UnixFileMode.UserWrite | UnixFileMode.GroupWrite : mode;
     }
 
     // A link in the repository is written only when it stays inside the snapshot.
@@ -116,7 +117,6 @@ public sealed record PreviousSnapshot(Tree Tree, string Folder);
 public sealed class SnapshotStatistics
 {
     public int Files { get; set; }
-    public long Bytes { get; set; }
     public int Skipped { get; set; }
 
     /// <summary>Files hard-linked to the previous snapshot, unchanged.</summary>

@@ -20,18 +20,27 @@ public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : I
         // A child of the sync's trace, so the receiver's traceparent links its work to the sync.
         using var activity = GitSyncTelemetry.ActivitySource.StartActivity("webhook", ActivityKind.Client, syncTrace);
         activity?.SetTag("gitsync.revision", sha);
-        using var request = new HttpRequestMessage(new HttpMethod(options.WebhookMethod.ToUpperInvariant()), options.WebhookUrl);
+        var request = new HttpRequestMessage(new HttpMethod(options.WebhookMethod.ToUpperInvariant()), options.WebhookUrl);
         request.Headers.Add("Gitsync-Hash", sha);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.WebhookTimeout);
         if (options.WebhookSuccessStatus == 0)
         {
-            // Fire and forget: the call is made, its answer is not waited for.
+            // Fire and forget: the call is made, its answer is not waited for (the request is disposed when it ends).
             _ = client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None)
-                .ContinueWith(t => t.Exception?.Handle(_ => true), TaskScheduler.Default);
+                .ContinueWith(t =>
+                {
+                    t.Exception?.Handle(_ => true);
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Dispose();
+                    }
+                    request.Dispose();
+                }, TaskScheduler.Default);
             logger.LogInformation("Webhook {Method} {Url} for {Revision} sent (fire and forget)", options.WebhookMethod, options.WebhookUrl, sha);
             return true;
         }
+        using var disposeRequest = request;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.WebhookTimeout);
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

@@ -15,7 +15,10 @@ public sealed class AuthTests : IAsyncLifetime
         var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
         bed.Origin.RequiredCredentials = ("me", "pw");
 
-        Assert.Equal(SyncOutcome.Error, (await bed.SyncOnceAsync(bed.Options())).Outcome);
+        var refused = await bed.SyncOnceAsync(bed.Options(o => { o.Username = "me"; o.Password = "wrong"; }));
+        Assert.Equal(SyncOutcome.Error, refused.Outcome);
+        Assert.Contains("refused the credentials", refused.Error);
+        Assert.Contains("--password-file", refused.Error);
         var result = await bed.SyncOnceAsync(bed.Options(o => { o.Username = "me"; o.Password = "pw"; }));
 
         Assert.Equal(sha, result.Revision);

@@ -25,6 +25,7 @@ public sealed class HookTests : IAsyncLifetime
     {
         o.OneTime = false;
         o.Period = TimeSpan.FromMilliseconds(100);
+        o.MaxFailures = -1;
         configure(o);
     });
 
@@ -65,6 +66,48 @@ public sealed class HookTests : IAsyncLifetime
         {
             Assert.Contains(syncTraces, t => traceParent!.Contains(t.ToHexString(), StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task TheNewestRevisionWinsTheQueueOfAFailingHook()
+    {
+        receiver.Status = 500;
+        var first = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        await using var app = GitSyncApp.Build(Looping(o =>
+        {
+            o.WebhookUrl = receiver.Url;
+            o.WebhookBackoff = TimeSpan.FromMilliseconds(200);
+        }));
+        await app.StartAsync();
+        await Eventually.HoldsAsync(() => receiver.Calls.Count(c => c.Hash == first) >= 2, "the first revision's hook is retried");
+
+        var second = await bed.Repository.CommitAsync("two", ("index.html", "two"));
+        await Eventually.HoldsAsync(() => receiver.Calls.Any(c => c.Hash == second), "the newer revision takes over the queue");
+        receiver.Status = 200;
+        await Task.Delay(600);
+        await app.StopAsync();
+
+        var hashes = receiver.Calls.Select(c => c.Hash).ToList();
+        // Once the newer revision is queued, the older one is never called again.
+        Assert.DoesNotContain(first, hashes.Skip(hashes.IndexOf(second)));
+        Assert.Equal(second, hashes[^1]);
+    }
+
+    [Fact]
+    public async Task TheWebhookMethodAndSuccessStatusAreThoseGiven()
+    {
+        receiver.Status = 204;
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+
+        await using var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.WebhookUrl = receiver.Url;
+            o.WebhookMethod = "PUT";
+            o.WebhookSuccessStatus = 204;
+        }));
+
+        Assert.Equal(0, await GitSyncApp.RunOnceAsync(app));
+        Assert.Equal(("PUT", sha), receiver.Calls.Select(c => (c.Method, c.Hash)).Single());
     }
 
     [Fact]

@@ -16,16 +16,19 @@ public sealed class HttpEndpointTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
-    private async Task<(WebApplication App, HttpClient Client)> StartAsync(string secret = Secret)
+    private async Task<(WebApplication App, HttpClient Client)> StartAsync(string secret = Secret, string gitRef = "HEAD")
     {
         var app = GitSyncApp.Build(bed.Options(o =>
         {
+            o.Ref = gitRef;
             o.OneTime = false;
             // A long period: only POST /sync makes a second sync happen in time.
             o.Period = TimeSpan.FromHours(1);
             o.HttpBind = "127.0.0.1:0";
             o.HttpMetrics = true;
             o.WebhookSecret = secret;
+            // A transient failure of the loopback origin must not stop the app under test.
+            o.MaxFailures = -1;
         }));
         await app.StartAsync();
         return (app, new HttpClient { BaseAddress = new Uri(app.Urls.First()) });
@@ -57,6 +60,30 @@ public sealed class HttpEndpointTests : IAsyncLifetime
         gitlab.Headers.Add("X-Gitlab-Token", Secret);
         using var noop = await client.SendAsync(gitlab);
         Assert.Contains("\"outcome\":\"noop\"", await noop.Content.ReadAsStringAsync());
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task AFailedSyncAnswers500WithTheErrorAndStatusCountsTheFailures()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        var (app, client) = await StartAsync(gitRef: "no-such-branch");
+        await using var _ = app;
+        using var __ = client;
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/sync") { Content = new StringContent("{}") };
+        request.Headers.Add("X-Gitlab-Token", Secret);
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("error", json.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("revision").ValueKind);
+        Assert.Contains("'no-such-branch' was not found", json.RootElement.GetProperty("error").GetString());
+        using var status = JsonDocument.Parse(await client.GetStringAsync("/status"));
+        Assert.Equal("error", status.RootElement.GetProperty("lastOutcome").GetString());
+        Assert.True(status.RootElement.GetProperty("consecutiveFailures").GetInt32() >= 2);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/")).StatusCode);
         await app.StopAsync();
     }
 

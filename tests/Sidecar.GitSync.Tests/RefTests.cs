@@ -36,6 +36,17 @@ public sealed class RefTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AMissingRepoFailsWithTheUrlAndTheFix()
+    {
+        var url = bed.Origin.BaseUrl + "/missing.git";
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Repo = url));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains($"--repo '{url}' was not found on the server (HTTP 404): check the URL", result.Error);
+    }
+
+    [Fact]
     public async Task HeadFollowsTheDefaultBranch()
     {
         var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));

@@ -53,6 +53,7 @@ public sealed class SyncTests : IAsyncLifetime
         await using var app = GitSyncApp.Build(bed.Options(o =>
         {
             o.OneTime = false;
+            o.MaxFailures = -1;
             o.Period = TimeSpan.FromMilliseconds(100);
         }));
         await app.StartAsync();

@@ -139,6 +139,21 @@ public sealed class WorktreeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GroupWriteMakesTheStoreSnapshotsAndFilesGroupWritable()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+
+        // A process of its own: --group-write sets the process's umask.
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--one-time", "--group-write"]);
+
+        Assert.True(exitCode == 0, output);
+        Assert.True(File.GetUnixFileMode(Path.Combine(bed.LinkPath, "index.html")).HasFlag(UnixFileMode.GroupWrite));
+        Assert.True(File.GetUnixFileMode(bed.Root.Combine(".worktrees")).HasFlag(UnixFileMode.GroupWrite));
+        Assert.True(File.GetUnixFileMode(bed.Root.Combine(".git", "objects")).HasFlag(UnixFileMode.GroupWrite));
+    }
+
+    [Fact]
     public async Task GitFilesArePublishedOnlyWhenAsked()
     {
         await bed.Repository.CommitAsync("one", ("index.html", "one"), (".gitignore", "*.tmp"), (".gitattributes", "* text"));

@@ -1,0 +1,62 @@
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>
+/// test_e2e.sh's crash cases, harder: the real process is killed with SIGKILL at random points of its syncs,
+/// again and again. After every kill the link points at a complete snapshot, and a restart syncs the newest commit.
+/// </summary>
+public sealed class CrashRecoveryTests : IAsyncLifetime
+{
+    private const int Kills = 20;
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task KilledHardAtRandomPointsTheLinkAlwaysPointsAtACompleteSnapshot()
+    {
+        // Enough files that a kill often lands inside the snapshot writing.
+        var files = Enumerable.Range(0, 300).Select(i => ($"pages/{i % 10}/page{i}.html", (string?)$"page {i} v0")).ToArray();
+        await bed.Repository.CommitAsync("seed", [.. files, ("version.txt", "0")]);
+        var random = new Random(1234);
+        var expected = new Dictionary<string, string>();
+        for (var kill = 1; kill <= Kills; kill++)
+        {
+            var changed = random.Next(300);
+            var sha = await bed.Repository.CommitAsync($"v{kill}", ($"pages/{changed % 10}/page{changed}.html", $"page {changed} v{kill}"), ("version.txt", kill.ToString()));
+            expected[sha] = kill.ToString();
+            using var sidecar = SidecarProcess.Start(
+                ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--period", "10ms", "--max-failures", "-1"]);
+            await Task.Delay(random.Next(150, 900));
+            sidecar.KillHard();
+
+            AssertCompleteSnapshotOrNone(expected);
+        }
+
+        var last = await bed.Repository.CommitAsync("final", ("version.txt", "final"));
+        var result = await bed.SyncOnceAsync(bed.Options());
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal(last, result.Revision);
+        Assert.Equal("final", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "version.txt")));
+        Assert.Equal(301, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
+        // Leftovers of the kills are gone after one good sync.
+        Assert.Equal([last], bed.Snapshots);
+    }
+
+    private void AssertCompleteSnapshotOrNone(Dictionary<string, string> expected)
+    {
+        if (bed.LinkTarget is not { } target)
+        {
+            return;
+        }
+        var sha = Path.GetFileName(target);
+        Assert.StartsWith(".worktrees/", target);
+        Assert.True(Directory.Exists(bed.LinkPath), $"the link {target} points at a missing folder");
+        if (expected.TryGetValue(sha, out var version))
+        {
+            Assert.Equal(version, File.ReadAllText(Path.Combine(bed.LinkPath, "version.txt")));
+        }
+        Assert.Equal(301, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
+    }
+}
