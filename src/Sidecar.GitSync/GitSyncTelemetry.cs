@@ -30,9 +30,14 @@ public sealed class GitSyncTelemetry : IDisposable
     private long fetchCount;
     private long refusedCount;
 
-    public GitSyncTelemetry(IMeterFactory meterFactory)
+    public GitSyncTelemetry(IMeterFactory meterFactory, SyncStatus status, TimeProvider timeProvider)
     {
         meter = meterFactory.Create(Name);
+        meter.CreateObservableGauge("gitsync.revision.age",
+            () => status.PublishedSince is { } since
+                ? [new Measurement<double>((timeProvider.GetUtcNow() - since).TotalSeconds)]
+                : Array.Empty<Measurement<double>>(),
+            "s", "How long the published revision has been the one served: time since it was published, or found in place at start.");
         syncs = meter.CreateCounter<long>("gitsync.syncs", "{sync}", "Syncs by outcome: success (a new revision was published), noop (nothing changed) or error.");
         syncDuration = meter.CreateHistogram<double>("gitsync.sync.duration", "s", "How long each sync took, by outcome.");
         fetches = meter.CreateCounter<long>("gitsync.fetches", "{fetch}", "Fetches from the remote.");

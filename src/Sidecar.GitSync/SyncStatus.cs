@@ -8,6 +8,7 @@ public sealed class SyncStatus
     private string? publishedRevision;
     private DateTimeOffset? lastSyncTime;
     private int consecutiveFailures;
+    private DateTimeOffset? publishedSince;
 
     public string? PublishedRevision { get { lock (gate) { return publishedRevision; } } }
 
@@ -16,6 +17,9 @@ public sealed class SyncStatus
     public DateTimeOffset? LastSyncTime { get { lock (gate) { return lastSyncTime; } } }
 
     public int ConsecutiveFailures { get { lock (gate) { return consecutiveFailures; } } }
+
+    /// <summary>When the published revision became the published one (or was found in place at start).</summary>
+    public DateTimeOffset? PublishedSince { get { lock (gate) { return publishedSince; } } }
 
     /// <summary>True once a revision is published, by a sync of this process or found in place at start.</summary>
     public bool IsReady => PublishedRevision is not null;
@@ -32,6 +36,10 @@ public sealed class SyncStatus
             consecutiveFailures = result.Outcome == SyncOutcome.Error ? consecutiveFailures + 1 : 0;
             if (result.Revision is not null && result.Outcome != SyncOutcome.Error)
             {
+                if (result.Revision != publishedRevision)
+                {
+                    publishedSince = time;
+                }
                 publishedRevision = result.Revision;
             }
         }

@@ -21,6 +21,7 @@ public sealed class TelemetryTests
             collector.Spans.Any(s => s.Service == "sync" && s.Name == "sync")
             && collector.Spans.Any(s => s.Service == "web")
             && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.syncs")
+            && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.revision.age")
             && collector.Metrics.Any(m => m.Service == "web" && m.Name == "http.server.request.duration"),
             TimeSpan.FromSeconds(60), Describe);
 
@@ -30,5 +31,7 @@ public sealed class TelemetryTests
         var syncs = collector.Metrics.First(m => m.Name == "gitsync.syncs");
         Assert.Equal("{sync}", syncs.Unit);
         Assert.False(string.IsNullOrEmpty(syncs.Description));
+        Assert.Equal("s", collector.Metrics.First(m => m.Name == "gitsync.revision.age").Unit);
+        Assert.Equal("s", collector.Metrics.First(m => m.Name == "gitsync.sync.duration").Unit);
     }
 }
