@@ -35,18 +35,8 @@ public sealed partial class SiteFixture(params string[] settings) : IAsyncDispos
     }
 
     /// <summary>Writes a revision folder with the given files (path, content).</summary>
-    public string WriteRevision(string revision, params (string Path, string Content)[] files)
-    {
-        var folder = Root.Combine(".worktrees", revision);
-        foreach (var (path, content) in files)
-        {
-            var full = Path.Combine(folder, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
-        }
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
+    public string WriteRevision(string revision, params (string Path, string Content)[] files) =>
+        WriteRevisionBytes(revision, [.. files.Select(f => (f.Path, System.Text.Encoding.UTF8.GetBytes(f.Content)))]);
 
     /// <summary>Points the link at a revision the way the sidecar does: a new link renamed over the old one.</summary>
     public void Publish(string revision)
