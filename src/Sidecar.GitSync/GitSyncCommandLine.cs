@@ -96,7 +96,7 @@ public static class GitSyncCommandLine
             (o, v) => { o.SshKnownHostsFile = v; return null; }),
         new("submodules", "MODE", "recursive, shallow or off. Submodules are not synced by this build: give off (an explicit recursive or shallow is refused).", "off",
             (o, v) => { o.Submodules = v; return null; }),
-        new("sparse-checkout-file", "PATH", "Not supported by this build (libgit2 has no sparse checkout).", "off",
+        new("sparse-checkout-file", "PATH", "A file of git sparse-checkout patterns (non-cone, gitignore syntax): only matching files are published. Read again for each new revision.", "off",
             (o, v) => { o.SparseCheckoutFile = v; return null; }),
     ];
 

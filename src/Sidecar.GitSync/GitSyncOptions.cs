@@ -108,6 +108,7 @@ public sealed class GitSyncOptions
     /// <summary>recursive, shallow or off (<c>--submodules</c>); only off is supported, so it is the default.</summary>
     public string Submodules { get; set; } = "off";
 
+    /// <summary>A file of git sparse-checkout patterns, read again for each new snapshot (<c>--sparse-checkout-file</c>); empty publishes every file.</summary>
     public string SparseCheckoutFile { get; set; } = "";
 
     /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>

@@ -64,10 +64,6 @@ public static class GitSyncOptionsValidation
         {
             yield return $"--submodules={options.Submodules} is not supported by this build (submodules are not synced): give --submodules=off";
         }
-        if (options.SparseCheckoutFile.Length > 0)
-        {
-            yield return $"--sparse-checkout-file '{options.SparseCheckoutFile}' is not supported by this build (libgit2 has no sparse checkout): remove the flag";
-        }
     }
 
     /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs.</summary>

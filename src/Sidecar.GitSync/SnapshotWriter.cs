@@ -20,19 +20,30 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     /// </summary>
     public SnapshotStatistics Write(Commit commit, string folder, PreviousSnapshot? previous, CancellationToken cancellationToken)
     {
+        // Read for every new snapshot, as git-sync applies it to every new worktree: an edit takes effect with the next commit.
+        var sparse = options.SparseCheckoutFile.Length > 0 ? SparseCheckoutPatterns.Load(options.SparseCheckoutFile) : null;
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
-        WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, folder, statistics, cancellationToken);
+        WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, folder, "",
+            sparse is null ? null : new SparseFilter(sparse, FolderIncluded: false), statistics, cancellationToken);
         return statistics;
     }
 
     private void WriteTree(Tree tree, Tree? previousTree, string folder, string? previousFolder, string snapshotRoot,
-        SnapshotStatistics statistics, CancellationToken cancellationToken)
+        string relativeFolder, SparseFilter? sparse, SnapshotStatistics statistics, CancellationToken cancellationToken)
     {
         foreach (var entry in tree)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!options.PublishGitFiles && entry.Name.StartsWith(".git", StringComparison.Ordinal))
+            {
+                statistics.Skipped++;
+                continue;
+            }
+            var relative = relativeFolder.Length == 0 ? entry.Name : relativeFolder + "/" + entry.Name;
+            // git treats a submodule as a folder when it matches sparse patterns.
+            var included = sparse is null || sparse.Patterns.Includes(relative, entry.Mode is Mode.Directory or Mode.GitLink, sparse.FolderIncluded);
+            if (!included && entry.Mode != Mode.Directory)
             {
                 statistics.Skipped++;
                 continue;
@@ -44,8 +55,15 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
             {
                 case Mode.Directory:
                     Directory.CreateDirectory(path);
+                    // Below a folder left out, a file may still be taken in by a pattern of its own.
                     WriteTree((Tree)entry.Target, before?.Mode == Mode.Directory ? (Tree)before.Target : null, path,
-                        before?.Mode == Mode.Directory ? previousPath : null, snapshotRoot, statistics, cancellationToken);
+                        before?.Mode == Mode.Directory ? previousPath : null, snapshotRoot, relative,
+                        sparse is null ? null : sparse with { FolderIncluded = included }, statistics, cancellationToken);
+                    if (sparse is not null && !Directory.EnumerateFileSystemEntries(path).Any())
+                    {
+                        // As git, a sparse snapshot has no folder that nothing was taken into.
+                        Directory.Delete(path);
+                    }
                     break;
                 case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile:
                     statistics.Files++;
@@ -109,6 +127,9 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int link(string existingPath, string newPath);
 }
+
+/// <summary>The sparse-checkout patterns and the decision of the folder being written.</summary>
+internal sealed record SparseFilter(SparseCheckoutPatterns Patterns, bool FolderIncluded);
 
 /// <summary>The snapshot being replaced: its commit's tree and the folder that holds its files.</summary>
 public sealed record PreviousSnapshot(Tree Tree, string Folder);
