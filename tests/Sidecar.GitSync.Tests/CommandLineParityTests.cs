@@ -67,7 +67,6 @@ public sealed class CommandLineParityTests
     [InlineData("--http-metrics", "--http-metrics needs --http-bind")]
     [InlineData("--password-file=/p", "a password is set but --username is not")]
     [InlineData("--ssh-key-file=/k", "SSH is not supported by this build")]
-    [InlineData("--submodules=recursive", "--submodules=recursive is not supported by this build")]
     [InlineData("--submodules=some", "--submodules 'some' is not a mode")]
     [InlineData("-v=-1", "-v -1 is negative")]
     public void BadValuesAreNamedWithTheirFix(string flag, string expected)
@@ -87,6 +86,18 @@ public sealed class CommandLineParityTests
         Assert.Equal("/etc/sparse", fromFlag.Options.SparseCheckoutFile);
         Assert.Empty(fromVariable.Errors);
         Assert.Equal("/etc/other", fromVariable.Options.SparseCheckoutFile);
+    }
+
+    [Fact]
+    public void SubmodulesAreRecursiveByDefaultAsInGitSync()
+    {
+        Assert.Equal("recursive", Parse([]).Options.Submodules);
+        foreach (var mode in new[] { "recursive", "shallow", "off" })
+        {
+            var result = Parse([], new() { ["GITSYNC_SUBMODULES"] = mode });
+            Assert.Empty(result.Errors);
+            Assert.Equal(mode, result.Options.Submodules);
+        }
     }
 
     [Fact]
