@@ -54,12 +54,20 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         {
             throw new SyncException($"submodule '{module.Name}' at '{display}' has the SSH URL '{url}', which this build cannot fetch: give it an https:// URL (or a relative one) in .gitmodules");
         }
+        if (!IsHttp(url))
+        {
+            // git refuses local submodules by default (protocol.file.allow=user): a commit must not read the sidecar's own disk.
+            throw new SyncException($"submodule '{module.Name}' at '{display}' has the local URL '{url}', which is refused as git refuses it: serve the submodule over http(s)");
+        }
         var gitDirectory = Path.Combine(parent.ModulesDirectory, module.Name);
         var repository = Open(gitDirectory, url);
         var commit = repository.Lookup<Commit>(sha) ?? Fetch(repository, module, display, url, sha, cancellationToken);
         return new SubmoduleCheckout(module, repository, commit,
             new SubmoduleParent(commit.Tree, url, Path.Combine(gitDirectory, "modules"), parent.Level + 1, display));
     }
+
+    private static bool IsHttp(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     private IReadOnlyList<GitModule> ModulesOf(SubmoduleParent parent, string display)
     {

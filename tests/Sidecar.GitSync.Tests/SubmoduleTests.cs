@@ -177,7 +177,7 @@ public sealed class SubmoduleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AnUnreachableUrlOrAMissingGitmodulesEntryFailsClearly()
+    public async Task AnUnreachableUrlAMissingGitmodulesEntryOrALocalUrlFailsClearly()
     {
         var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
         await CommitSiteAsync("site", [("lib", "lib", "../nowhere.git", libSha)]);
@@ -195,6 +195,12 @@ public sealed class SubmoduleTests : IAsyncLifetime
 
         Assert.Equal(SyncOutcome.Error, noEntry.Outcome);
         Assert.Contains("the submodule at 'lib' has no entry in .gitmodules", noEntry.Error);
+
+        await CommitSiteAsync("local", [("lib", "lib", lib.BarePath, libSha)]);
+        var local = await bed.SyncOnceAsync(bed.Options());
+
+        Assert.Equal(SyncOutcome.Error, local.Outcome);
+        Assert.Contains($"submodule 'lib' at 'lib' has the local URL '{lib.BarePath}', which is refused as git refuses it", local.Error);
     }
 
     [Theory]
