@@ -94,9 +94,9 @@ public static class GitSyncCommandLine
             (o, v) => Boolean("ssh-known-hosts", v, b => o.SshKnownHosts = b)),
         new("ssh-known-hosts-file", "PATH", "Not supported by this build: see --ssh-key-file.", "/etc/git-secret/known_hosts",
             (o, v) => { o.SshKnownHostsFile = v; return null; }),
-        new("submodules", "MODE", "recursive, shallow or off. Submodules are not synced by this build: give off (an explicit recursive or shallow is refused).", "off",
+        new("submodules", "MODE", "Check out submodules: recursive (all levels), shallow (the first level only) or off (empty folders). Fetched with --depth and the same credentials.", "recursive",
             (o, v) => { o.Submodules = v; return null; }),
-        new("sparse-checkout-file", "PATH", "Not supported by this build (libgit2 has no sparse checkout).", "off",
+        new("sparse-checkout-file", "PATH", "A file of git sparse-checkout patterns (non-cone, gitignore syntax): only matching files are published. Read again for each new revision.", "off",
             (o, v) => { o.SparseCheckoutFile = v; return null; }),
     ];
 

@@ -105,9 +105,10 @@ public sealed class GitSyncOptions
 
     public string SshKnownHostsFile { get; set; } = "/etc/git-secret/known_hosts";
 
-    /// <summary>recursive, shallow or off (<c>--submodules</c>); only off is supported, so it is the default.</summary>
-    public string Submodules { get; set; } = "off";
+    /// <summary>recursive (all levels), shallow (the first level) or off (<c>--submodules</c>).</summary>
+    public string Submodules { get; set; } = SubmoduleModes.Recursive;
 
+    /// <summary>A file of git sparse-checkout patterns, read again for each new snapshot (<c>--sparse-checkout-file</c>); empty publishes every file.</summary>
     public string SparseCheckoutFile { get; set; } = "";
 
     /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>
@@ -124,6 +125,14 @@ public sealed class GitSyncOptions
         var name = trimmed[(trimmed.LastIndexOfAny(['/', ':', '\\']) + 1)..];
         return name.EndsWith(".git", StringComparison.Ordinal) ? name[..^4] : name;
     }
+}
+
+/// <summary>The values of <c>--submodules</c>.</summary>
+public static class SubmoduleModes
+{
+    public const string Recursive = "recursive";
+    public const string Shallow = "shallow";
+    public const string Off = "off";
 }
 
 /// <summary>One <c>--credential</c>: a user name and password (or a file holding it) for URLs under <see cref="Url"/>.</summary>

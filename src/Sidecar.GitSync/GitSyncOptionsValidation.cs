@@ -56,17 +56,9 @@ public static class GitSyncOptionsValidation
         {
             yield return $"SSH is not supported by this build (LibGit2Sharp 0.32 offers no SSH key authentication): sync over HTTPS with --username and --password-file{(IsSsh(options.Repo) ? $" instead of '{options.Repo}'" : "")}";
         }
-        if (options.Submodules is not ("off" or "recursive" or "shallow"))
+        if (options.Submodules is not (SubmoduleModes.Off or SubmoduleModes.Recursive or SubmoduleModes.Shallow))
         {
             yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
-        }
-        else if (options.Submodules != "off")
-        {
-            yield return $"--submodules={options.Submodules} is not supported by this build (submodules are not synced): give --submodules=off";
-        }
-        if (options.SparseCheckoutFile.Length > 0)
-        {
-            yield return $"--sparse-checkout-file '{options.SparseCheckoutFile}' is not supported by this build (libgit2 has no sparse checkout): remove the flag";
         }
     }
 

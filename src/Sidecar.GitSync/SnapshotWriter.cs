@@ -20,19 +20,34 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     /// </summary>
     public SnapshotStatistics Write(Commit commit, string folder, PreviousSnapshot? previous, CancellationToken cancellationToken)
     {
+        // Read for every new snapshot, as git-sync applies it to every new worktree: an edit takes effect with the next commit.
+        var sparse = options.SparseCheckoutFile.Length > 0 ? SparseCheckoutPatterns.Load(options.SparseCheckoutFile) : null;
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
-        WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, folder, statistics, cancellationToken);
+        using var submodules = options.Submodules == SubmoduleModes.Off ? null : new SubmoduleStores(options, logger);
+        var walk = new Walk(folder, statistics, submodules, cancellationToken);
+        var superproject = new SubmoduleParent(commit.Tree, options.Repo, Path.Combine(Path.GetFullPath(options.Root), ".git", "modules"), 0, "");
+        WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, "",
+            sparse is null ? null : new SparseFilter(sparse, FolderIncluded: false), superproject, walk);
         return statistics;
     }
 
-    private void WriteTree(Tree tree, Tree? previousTree, string folder, string? previousFolder, string snapshotRoot,
-        SnapshotStatistics statistics, CancellationToken cancellationToken)
+    private void WriteTree(Tree tree, Tree? previousTree, string folder, string? previousFolder,
+        string relativeFolder, SparseFilter? sparse, SubmoduleParent parent, Walk walk)
     {
+        var (snapshotRoot, statistics, cancellationToken) = (walk.SnapshotRoot, walk.Statistics, walk.CancellationToken);
         foreach (var entry in tree)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!options.PublishGitFiles && entry.Name.StartsWith(".git", StringComparison.Ordinal))
+            {
+                statistics.Skipped++;
+                continue;
+            }
+            var relative = relativeFolder.Length == 0 ? entry.Name : relativeFolder + "/" + entry.Name;
+            // git treats a submodule as a folder when it matches sparse patterns.
+            var included = sparse is null || sparse.Patterns.Includes(relative, entry.Mode is Mode.Directory or Mode.GitLink, sparse.FolderIncluded);
+            if (!included && entry.Mode != Mode.Directory)
             {
                 statistics.Skipped++;
                 continue;
@@ -44,8 +59,15 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
             {
                 case Mode.Directory:
                     Directory.CreateDirectory(path);
+                    // Below a folder left out, a file may still be taken in by a pattern of its own.
                     WriteTree((Tree)entry.Target, before?.Mode == Mode.Directory ? (Tree)before.Target : null, path,
-                        before?.Mode == Mode.Directory ? previousPath : null, snapshotRoot, statistics, cancellationToken);
+                        before?.Mode == Mode.Directory ? previousPath : null, relative,
+                        sparse is null ? null : sparse with { FolderIncluded = included }, parent, walk);
+                    if (sparse is not null && !Directory.EnumerateFileSystemEntries(path).Any())
+                    {
+                        // As git, a sparse snapshot has no folder that nothing was taken into.
+                        Directory.Delete(path);
+                    }
                     break;
                 case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile:
                     statistics.Files++;
@@ -72,13 +94,35 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                 case Mode.SymbolicLink:
                     WriteSymbolicLink((Blob)entry.Target, path, snapshotRoot, statistics);
                     break;
+                case Mode.GitLink:
+                    // As git, a submodule that is not checked out is an empty folder.
+                    Directory.CreateDirectory(path);
+                    WriteSubmodule(entry, before, path, previousPath, relative, parent, walk);
+                    break;
                 default:
-                    // Submodules (gitlinks) have no content in this repository's object store.
-                    logger.LogInformation("Skipped {Path}: a submodule, which is not synced", Path.GetRelativePath(snapshotRoot, path));
+                    logger.LogInformation("Skipped {Path}: an entry of mode {Mode}", Path.GetRelativePath(snapshotRoot, path), entry.Mode);
                     statistics.Skipped++;
                     break;
             }
         }
+    }
+
+    // The submodule's commit comes from its own object store; --submodules=shallow checks out the first level only.
+    private void WriteSubmodule(TreeEntry entry, TreeEntry? before, string path, string? previousPath, string relative,
+        SubmoduleParent parent, Walk walk)
+    {
+        if (walk.Submodules is null || (options.Submodules == SubmoduleModes.Shallow && parent.Level > 0))
+        {
+            logger.LogDebug("Left the submodule at {Path} empty (--submodules={Mode})", Path.GetRelativePath(walk.SnapshotRoot, path), options.Submodules);
+            return;
+        }
+        var checkout = walk.Submodules.Checkout(parent, relative, entry.Target.Id, walk.CancellationToken);
+        var previousTree = before?.Mode == Mode.GitLink && previousPath is not null
+            ? checkout.Repository.Lookup<Commit>(before.Target.Id)?.Tree
+            : null;
+        walk.Statistics.Submodules++;
+        // Sparse patterns are the superproject's: a submodule is written whole, as git does.
+        WriteTree(checkout.Commit.Tree, previousTree, path, previousTree is null ? null : previousPath, "", null, checkout.AsParent, walk);
     }
 
     private UnixFileMode ModeFor(bool executable)
@@ -110,6 +154,12 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     private static partial int link(string existingPath, string newPath);
 }
 
+/// <summary>What stays the same across one snapshot's folders and submodules.</summary>
+internal sealed record Walk(string SnapshotRoot, SnapshotStatistics Statistics, SubmoduleStores? Submodules, CancellationToken CancellationToken);
+
+/// <summary>The sparse-checkout patterns and the decision of the folder being written.</summary>
+internal sealed record SparseFilter(SparseCheckoutPatterns Patterns, bool FolderIncluded);
+
 /// <summary>The snapshot being replaced: its commit's tree and the folder that holds its files.</summary>
 public sealed record PreviousSnapshot(Tree Tree, string Folder);
 
@@ -118,6 +168,9 @@ public sealed class SnapshotStatistics
 {
     public int Files { get; set; }
     public int Skipped { get; set; }
+
+    /// <summary>Submodules checked out into the snapshot, at every level.</summary>
+    public int Submodules { get; set; }
 
     /// <summary>Files hard-linked to the previous snapshot, unchanged.</summary>
     public int Linked { get; set; }

@@ -67,15 +67,37 @@ public sealed class CommandLineParityTests
     [InlineData("--http-metrics", "--http-metrics needs --http-bind")]
     [InlineData("--password-file=/p", "a password is set but --username is not")]
     [InlineData("--ssh-key-file=/k", "SSH is not supported by this build")]
-    [InlineData("--submodules=recursive", "--submodules=recursive is not supported by this build")]
     [InlineData("--submodules=some", "--submodules 'some' is not a mode")]
-    [InlineData("--sparse-checkout-file=/s", "--sparse-checkout-file '/s' is not supported")]
     [InlineData("-v=-1", "-v -1 is negative")]
     public void BadValuesAreNamedWithTheirFix(string flag, string expected)
     {
         var result = Parse([flag]);
 
         Assert.Contains(result.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASparseCheckoutFileIsAcceptedFromTheFlagOrItsVariable()
+    {
+        var fromFlag = Parse(["--sparse-checkout-file=/etc/sparse"]);
+        var fromVariable = Parse([], new() { ["GITSYNC_SPARSE_CHECKOUT_FILE"] = "/etc/other" });
+
+        Assert.Empty(fromFlag.Errors);
+        Assert.Equal("/etc/sparse", fromFlag.Options.SparseCheckoutFile);
+        Assert.Empty(fromVariable.Errors);
+        Assert.Equal("/etc/other", fromVariable.Options.SparseCheckoutFile);
+    }
+
+    [Fact]
+    public void SubmodulesAreRecursiveByDefaultAsInGitSync()
+    {
+        Assert.Equal("recursive", Parse([]).Options.Submodules);
+        foreach (var mode in new[] { "recursive", "shallow", "off" })
+        {
+            var result = Parse([], new() { ["GITSYNC_SUBMODULES"] = mode });
+            Assert.Empty(result.Errors);
+            Assert.Equal(mode, result.Options.Submodules);
+        }
     }
 
     [Fact]
