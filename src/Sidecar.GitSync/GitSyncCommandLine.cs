@@ -24,7 +24,7 @@ public static class GitSyncCommandLine
 {
     public static readonly IReadOnlyList<GitSyncFlag> Flags =
     [
-        new("repo", "URL", "The git repository to sync (https://, http://, file:// or a local path; SSH is not supported by this build). Required.", "",
+        new("repo", "URL", "The git repository to sync (https://, http://, ssh://, user@host:path, file:// or a local path). Required.", "",
             (o, v) => { o.Repo = v; return null; }),
         new("root", "DIR", "The folder that holds .git, .worktrees/ and the link. Created if missing. Required.", "",
             (o, v) => { o.Root = v; return null; }),
@@ -88,11 +88,11 @@ public static class GitSyncCommandLine
             (o, v) => { o.PasswordFile = v; return null; }),
         new("credential", "JSON", "{\"url\":..., \"username\":..., \"password\" or \"password-file\":...} (or a list of them) for URLs under url; may be repeated.", "none",
             ApplyCredential, Repeatable: true),
-        new("ssh-key-file", "PATH", "Not supported by this build (libgit2 via LibGit2Sharp 0.32 has no SSH key auth): use HTTPS.", "none",
+        new("ssh-key-file", "PATH", "The SSH private key(s) for SSH repos; may be repeated, or colon-separated in the variable.", SshTransport.DefaultKeyFile,
             (o, v) => { o.SshKeyFiles.AddRange(v.Split(':', StringSplitOptions.RemoveEmptyEntries)); return null; }, Repeatable: true),
-        new("ssh-known-hosts", "", "Not supported by this build: see --ssh-key-file.", "true",
+        new("ssh-known-hosts", "", "Check the SSH server's host key against --ssh-known-hosts-file; false accepts any host key.", "true",
             (o, v) => Boolean("ssh-known-hosts", v, b => o.SshKnownHosts = b)),
-        new("ssh-known-hosts-file", "PATH", "Not supported by this build: see --ssh-key-file.", "/etc/git-secret/known_hosts",
+        new("ssh-known-hosts-file", "PATH", "The known_hosts file holding the SSH server's host key.", "/etc/git-secret/known_hosts",
             (o, v) => { o.SshKnownHostsFile = v; return null; }),
         new("submodules", "MODE", "recursive, shallow or off. Submodules are not synced by this build: give off (an explicit recursive or shallow is refused).", "off",
             (o, v) => { o.Submodules = v; return null; }),
@@ -181,6 +181,8 @@ public static class GitSyncCommandLine
             }
         }
         options.Password = environment(PasswordVariable) ?? "";
+        // As git-sync: an inherited $GIT_SSH_COMMAND is the ssh command the SSH flags are added to.
+        options.SshCommand = environment(SshTransport.CommandVariable) is { Length: > 0 } sshCommand ? sshCommand : "ssh";
 
         if (!showHelp)
         {
@@ -243,6 +245,7 @@ public static class GitSyncCommandLine
         text.AppendLine();
         text.AppendLine("Every flag can also be set by its environment variable; the command line wins.");
         text.AppendLine($"The HTTP(S) password is read from ${PasswordVariable} (or --password-file), never from a flag.");
+        text.AppendLine($"SSH repos run the system ssh client (and {SshTransport.Shell}); ${SshTransport.CommandVariable}, when set, is the ssh command the --ssh-* flags are added to.");
         text.AppendLine();
         foreach (var flag in Flags)
         {

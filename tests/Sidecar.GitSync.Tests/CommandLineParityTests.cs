@@ -66,7 +66,6 @@ public sealed class CommandLineParityTests
     [InlineData("--sync-on-signal=SIGNOPE", "--sync-on-signal 'SIGNOPE' is not a signal")]
     [InlineData("--http-metrics", "--http-metrics needs --http-bind")]
     [InlineData("--password-file=/p", "a password is set but --username is not")]
-    [InlineData("--ssh-key-file=/k", "SSH is not supported by this build")]
     [InlineData("--submodules=recursive", "--submodules=recursive is not supported by this build")]
     [InlineData("--submodules=some", "--submodules 'some' is not a mode")]
     [InlineData("--sparse-checkout-file=/s", "--sparse-checkout-file '/s' is not supported")]
@@ -76,14 +75,6 @@ public sealed class CommandLineParityTests
         var result = Parse([flag]);
 
         Assert.Contains(result.Errors, e => e.Contains(expected, StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void AnSshRepoIsRefusedWithTheAdvice()
-    {
-        var result = GitSyncCommandLine.Parse(["--repo=git@github.com:org/site.git", "--root=/tmp/r"], _ => null);
-
-        Assert.Contains(result.Errors, e => e.Contains("instead of 'git@github.com:org/site.git'", StringComparison.Ordinal));
     }
 
     [Fact]
