@@ -70,6 +70,6 @@ public static class GitSyncOptionsValidation
         }
     }
 
-    /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs.</summary>
+    /// <summary>True for <c>ssh://</c> and scp-like <c>[user@]host:path</c> URLs (see <see cref="SshTransport.IsSsh"/>).</summary>
     public static bool IsSsh(string repo) => SshTransport.IsSsh(repo);
 }

@@ -115,6 +115,19 @@ public sealed class SshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APasswordInTheUrlIsNotShownInErrors()
+    {
+        await origin.CommitAsync("one", ("index.html", "one"));
+        var url = origin.Url.Replace($"ssh://{Environment.UserName}@", $"ssh://{Environment.UserName}:hunter2@", StringComparison.Ordinal);
+
+        var result = await SyncOnceAsync(Options(o => { o.Repo = url; o.SshKnownHostsFile = server.WrongKnownHosts; }));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains($"ssh to 'ssh://{Environment.UserName}@127.0.0.1:{server.Port}/", result.Error);
+        Assert.DoesNotContain("hunter2", result.Error);
+    }
+
+    [Fact]
     public async Task WithoutKnownHostsCheckingNoKnownHostsFileIsNeeded()
     {
         var sha = await origin.CommitAsync("one", ("index.html", "one"));
