@@ -214,11 +214,11 @@ public sealed partial class GitRepository : IDisposable
         if (!File.Exists(script) || File.ReadAllText(script) != content)
         {
             File.WriteAllText(script, content);
-        }
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
         }
         if (configured != script)
         {
@@ -227,13 +227,19 @@ public sealed partial class GitRepository : IDisposable
         sshOptions = options;
     }
 
-    /// <summary>ssh's own words, when ssh took part, with the fix they point to.</summary>
-    private string? SshFailure(LibGit2SharpException e) => sshOptions is { } options
-        ? SshTransport.Explain(options, GitSynchronizer.RepoForLogs(options.Repo), SshTransport.Messages(Path.Combine(GitDirectory, SshTransport.MessagesName)), e.Message)
-        : null;
-
-    /// <summary>What ssh wrote to stderr during this sync's last connection; empty for other repos.</summary>
-    public string SshMessages => sshOptions is null ? "" : SshTransport.Messages(Path.Combine(GitDirectory, SshTransport.MessagesName));
+    // ssh's own words (or libgit2's, when the script could not be run), with the fix they point to. Other failures,
+    // such as a broken local store, are left to the callers' handling.
+    private string? SshFailure(LibGit2SharpException e)
+    {
+        if (sshOptions is not { } options)
+        {
+            return null;
+        }
+        var messages = SshTransport.Messages(Path.Combine(GitDirectory, SshTransport.MessagesName));
+        return messages.Length > 0 || e.Message.StartsWith("cannot run", StringComparison.Ordinal)
+            ? SshTransport.Explain(options, GitSynchronizer.RepoForLogs(options.Repo), messages, e.Message)
+            : null;
+    }
 
     // libgit2's words for the failures a user fixes, turned into the fix. The URL is shown without its password.
     private static string? Explain(LibGit2SharpException e, string url)

@@ -161,14 +161,18 @@ public static partial class SshTransport
             fix = $"the server's host key is not in --ssh-known-hosts-file '{options.SshKnownHostsFile}', or differs from it: "
                 + "add the server's key (ssh-keyscan -p PORT HOST, checked against its fingerprint), or check that --repo names the right server";
         }
+        else if (messages.Contains("bad permissions", StringComparison.Ordinal))
+        {
+            fix = "ssh ignores private keys that others can read: make --ssh-key-file mode 0400 or 0600 (Kubernetes: defaultMode: 0400)";
+        }
         else if (messages.Contains("Permission denied", StringComparison.Ordinal))
         {
             fix = $"the server refused the key(s) {string.Join(", ", KeyFiles(options).Select(k => $"'{k}'"))}: "
                 + "add the public key to the server (a deploy key), or give the matching --ssh-key-file";
         }
-        else if (messages.Contains("UNPROTECTED PRIVATE KEY FILE", StringComparison.Ordinal))
+        else if (messages.Length == 0 && libgit2Message.StartsWith("cannot run", StringComparison.Ordinal))
         {
-            fix = "ssh ignores private keys that others can read: make --ssh-key-file mode 0400 or 0600 (Kubernetes: defaultMode: 0400)";
+            fix = $"the ssh script {ScriptName} in ROOT/.git could not be started: --root must not be on a noexec mount, and {Shell} must exist";
         }
         else
         {

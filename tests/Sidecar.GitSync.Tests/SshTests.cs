@@ -128,6 +128,28 @@ public sealed class SshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeyOthersCanReadIsReportedWithTheModeToGive()
+    {
+        await origin.CommitAsync("one", ("index.html", "one"));
+        var readable = root.Combine("..", $"key-{Guid.NewGuid():N}");
+        try
+        {
+            File.Copy(server.ClientKey, readable);
+            File.SetUnixFileMode(readable, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+            var result = await SyncOnceAsync(Options(o => { o.SshKeyFiles.Clear(); o.SshKeyFiles.Add(readable); }));
+
+            Assert.Equal(SyncOutcome.Error, result.Outcome);
+            Assert.Contains("bad permissions", result.Error);
+            Assert.Contains("make --ssh-key-file mode 0400 or 0600", result.Error);
+        }
+        finally
+        {
+            File.Delete(readable);
+        }
+    }
+
+    [Fact]
     public async Task WithoutKnownHostsCheckingNoKnownHostsFileIsNeeded()
     {
         var sha = await origin.CommitAsync("one", ("index.html", "one"));
@@ -249,6 +271,15 @@ public sealed class SshTests : IAsyncLifetime
         Assert.EndsWith("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes", SshTransport.Command(options));
         Assert.Equal($"ssh -i '{SshTransport.DefaultKeyFile}' -o StrictHostKeyChecking=yes -o 'UserKnownHostsFile=/etc/git-secret/known_hosts' -o BatchMode=yes",
             SshTransport.Command(new GitSyncOptions { Repo = "git@example.com:org/site.git" }));
+    }
+
+    [Fact]
+    public void AScriptThatCannotBeStartedIsExplained()
+    {
+        var explained = SshTransport.Explain(new GitSyncOptions(), "ssh://git@example.com/site.git", "", "cannot run /r/.git/sidecar-ssh: Permission denied");
+
+        Assert.Equal("ssh to 'ssh://git@example.com/site.git' failed (cannot run /r/.git/sidecar-ssh: Permission denied): "
+            + "the ssh script sidecar-ssh in ROOT/.git could not be started: --root must not be on a noexec mount, and /bin/sh must exist", explained);
     }
 
     [Theory]
