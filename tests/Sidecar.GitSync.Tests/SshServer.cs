@@ -170,8 +170,16 @@ public sealed class SshServer : IAsyncDisposable
         {
             start.ArgumentList.Add(argument);
         }
-        using var keygen = Process.Start(start)
-            ?? throw new InvalidOperationException("ssh-keygen could not be started: install openssh-client");
+        Process keygenProcess;
+        try
+        {
+            keygenProcess = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"ssh-keygen could not be started ({e.Message}): install it with apt-get install -y openssh-client", e);
+        }
+        using var keygen = keygenProcess;
         var errors = keygen.StandardError.ReadToEndAsync();
         await keygen.WaitForExitAsync();
         if (keygen.ExitCode != 0)
