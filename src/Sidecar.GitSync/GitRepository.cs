@@ -18,6 +18,7 @@ public sealed partial class GitRepository : IDisposable
 
     private readonly Repository repository;
     private readonly CredentialsHandler? credentials;
+    private GitSyncOptions? sshOptions;
 
     private GitRepository(Repository repository, CredentialsHandler? credentials)
     {
@@ -121,7 +122,7 @@ public sealed partial class GitRepository : IDisposable
         {
             advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
         }
-        catch (LibGit2SharpException e) when (Explain(e, remote.Url) is { } explained)
+        catch (LibGit2SharpException e) when ((SshFailure(e) ?? Explain(e, remote.Url)) is { } explained)
         {
             throw new SyncException(explained, e);
         }
@@ -156,12 +157,14 @@ public sealed partial class GitRepository : IDisposable
     /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
     public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
-        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow))
+        depth = EffectiveDepth(depth);
+        var canDeepen = sshOptions is null;
+        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !canDeepen))
         {
             return known;
         }
         // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.
-        var effectiveDepth = depth == 0 && repository.Info.IsShallow ? int.MaxValue : depth;
+        var effectiveDepth = depth == 0 && repository.Info.IsShallow && canDeepen ? int.MaxValue : depth;
         var fetchOptions = new FetchOptions
         {
             TagFetchMode = TagFetchMode.None,
@@ -173,6 +176,10 @@ public sealed partial class GitRepository : IDisposable
         {
             ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
         }
+        catch (LibGit2SharpException e) when (SshFailure(e) is { } explained)
+        {
+            throw new SyncException(explained, e);
+        }
         catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef))
         {
             throw new SyncException($"--ref {revision.RemoteRef} could not be fetched ({e.Message}): give a commit that exists on the remote and is reachable from one of its branches or tags", e);
@@ -180,6 +187,58 @@ public sealed partial class GitRepository : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
+    }
+
+    /// <summary>
+    /// For an SSH <c>--repo</c>, writes the ssh script (see <see cref="SshTransport"/>) and points <c>core.sshCommand</c>
+    /// at it, so each start follows its own flags; for any other repo, removes them.
+    /// </summary>
+    public void ConfigureSsh(GitSyncOptions options)
+    {
+        var script = Path.Combine(GitDirectory, SshTransport.ScriptName);
+        var messages = Path.Combine(GitDirectory, SshTransport.MessagesName);
+        // Messages of an earlier sync must not be taken for this one's.
+        File.Delete(messages);
+        var configured = repository.Config.Get<string>("core.sshCommand", ConfigurationLevel.Local)?.Value;
+        if (!SshTransport.IsSsh(options.Repo))
+        {
+            sshOptions = null;
+            File.Delete(script);
+            if (configured is not null)
+            {
+                repository.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
+            }
+            return;
+        }
+        var content = SshTransport.Script(options, messages);
+        if (!File.Exists(script) || File.ReadAllText(script) != content)
+        {
+            File.WriteAllText(script, content);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
+        }
+        if (configured != script)
+        {
+            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
+        }
+        sshOptions = options;
+    }
+
+    // ssh's own words (or libgit2's, when the script could not be run), with the fix they point to. Other failures,
+    // such as a broken local store, are left to the callers' handling.
+    private string? SshFailure(LibGit2SharpException e)
+    {
+        if (sshOptions is not { } options)
+        {
+            return null;
+        }
+        var messages = SshTransport.Messages(Path.Combine(GitDirectory, SshTransport.MessagesName));
+        return messages.Length > 0 || e.Message.StartsWith("cannot run", StringComparison.Ordinal)
+            ? SshTransport.Explain(options, GitSynchronizer.RepoForLogs(options.Repo), messages, e.Message)
+            : null;
     }
 
     // libgit2's words for the failures a user fixes, turned into the fix. The URL is shown without its password.
@@ -196,6 +255,13 @@ public sealed partial class GitRepository : IDisposable
         }
         return null;
     }
+
+    /// <summary>
+    /// The depth a fetch really uses: over ssh, all history. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a
+    /// second time after the shallow exchange. Over HTTP each request must be whole, so that is right; on ssh's one
+    /// stateful connection the server stops with "expected SHA1 list" (fixed in libgit2 1.9, not yet in LibGit2Sharp).
+    /// </summary>
+    public int EffectiveDepth(int depth) => sshOptions is null ? depth : 0;
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);

@@ -24,7 +24,7 @@ public static class GitSyncCommandLine
 {
     public static readonly IReadOnlyList<GitSyncFlag> Flags =
     [
-        new("repo", "URL", "The git repository to sync (https://, http://, file:// or a local path; SSH is not supported by this build). Required.", "",
+        new("repo", "URL", "The git repository to sync (https://, http://, ssh://, user@host:path, file:// or a local path). Required.", "",
             (o, v) => { o.Repo = v; return null; }),
         new("root", "DIR", "The folder that holds .git, .worktrees/ and the link. Created if missing. Required.", "",
             (o, v) => { o.Root = v; return null; }),
@@ -34,7 +34,7 @@ public static class GitSyncCommandLine
             (o, v) => { o.Ref = v; return null; }),
         new("period", "DURATION", "How long to wait between syncs, e.g. 10s, 1m30s, 500ms.", "10s",
             (o, v) => GoDuration.TryParse(v, out var d) ? Set(() => o.Period = d) : $"--period '{v}' is not a duration: write it like 10s, 1m30s or 500ms"),
-        new("depth", "N", "How many commits of history to fetch; 0 fetches all of it.", "1",
+        new("depth", "N", "How many commits of history to fetch; 0 fetches all of it. Over SSH all of it is always fetched (libgit2 1.8).", "1",
             (o, v) => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Set(() => o.Depth = n) : $"--depth '{v}' is not a whole number: give 0 (all history) or a positive count"),
         new("one-time", "", "Sync once and exit: 0 when the sync succeeded, 1 when it failed.", "false",
             (o, v) => ParseBool(v) is { } b ? Set(() => o.OneTime = b) : $"--one-time '{v}' is not true or false"),
@@ -88,11 +88,11 @@ public static class GitSyncCommandLine
             (o, v) => { o.PasswordFile = v; return null; }),
         new("credential", "JSON", "{\"url\":..., \"username\":..., \"password\" or \"password-file\":...} (or a list of them) for URLs under url; may be repeated.", "none",
             ApplyCredential, Repeatable: true),
-        new("ssh-key-file", "PATH", "Not supported by this build (libgit2 via LibGit2Sharp 0.32 has no SSH key auth): use HTTPS.", "none",
+        new("ssh-key-file", "PATH", "The SSH private key(s) for SSH repos; may be repeated, or colon-separated in the variable. SSH needs ssh and /bin/sh in the image.", SshTransport.DefaultKeyFile,
             (o, v) => { o.SshKeyFiles.AddRange(v.Split(':', StringSplitOptions.RemoveEmptyEntries)); return null; }, Repeatable: true),
-        new("ssh-known-hosts", "", "Not supported by this build: see --ssh-key-file.", "true",
+        new("ssh-known-hosts", "", "Check the SSH server's host key against --ssh-known-hosts-file; false accepts any host key.", "true",
             (o, v) => Boolean("ssh-known-hosts", v, b => o.SshKnownHosts = b)),
-        new("ssh-known-hosts-file", "PATH", "Not supported by this build: see --ssh-key-file.", "/etc/git-secret/known_hosts",
+        new("ssh-known-hosts-file", "PATH", "The known_hosts file holding the SSH server's host key.", "/etc/git-secret/known_hosts",
             (o, v) => { o.SshKnownHostsFile = v; return null; }),
         new("submodules", "MODE", "Check out submodules: recursive (all levels), shallow (the first level only) or off (empty folders). Fetched with --depth and the same credentials.", "recursive",
             (o, v) => { o.Submodules = v; return null; }),
@@ -181,6 +181,8 @@ public static class GitSyncCommandLine
             }
         }
         options.Password = environment(PasswordVariable) ?? "";
+        // As git-sync: an inherited $GIT_SSH_COMMAND is the ssh command the SSH flags are added to.
+        options.SshCommand = environment(SshTransport.CommandVariable) is { Length: > 0 } sshCommand ? sshCommand : "ssh";
 
         if (!showHelp)
         {
@@ -243,6 +245,7 @@ public static class GitSyncCommandLine
         text.AppendLine();
         text.AppendLine("Every flag can also be set by its environment variable; the command line wins.");
         text.AppendLine($"The HTTP(S) password is read from ${PasswordVariable} (or --password-file), never from a flag.");
+        text.AppendLine($"SSH repos run the system ssh client (and {SshTransport.Shell}); ${SshTransport.CommandVariable}, when set, is the ssh command the --ssh-* flags are added to.");
         text.AppendLine();
         foreach (var flag in Flags)
         {

@@ -99,11 +99,16 @@ public sealed class GitSyncOptions
     /// <summary>Credentials for specific URLs (<c>--credential</c>, JSON; may be given more than once).</summary>
     public List<GitCredential> Credentials { get; } = [];
 
+    /// <summary>Private keys for SSH repos (<c>--ssh-key-file</c>); empty means git-sync's default, <c>/etc/git-secret/ssh</c>.</summary>
     public List<string> SshKeyFiles { get; } = [];
 
+    /// <summary>Check the server's host key against <see cref="SshKnownHostsFile"/> (<c>--ssh-known-hosts</c>).</summary>
     public bool SshKnownHosts { get; set; } = true;
 
     public string SshKnownHostsFile { get; set; } = "/etc/git-secret/known_hosts";
+
+    /// <summary>The ssh command the SSH flags are added to: the inherited <c>$GIT_SSH_COMMAND</c>, else <c>ssh</c>.</summary>
+    public string SshCommand { get; set; } = "ssh";
 
     /// <summary>recursive (all levels), shallow (the first level) or off (<c>--submodules</c>).</summary>
     public string Submodules { get; set; } = SubmoduleModes.Recursive;

@@ -52,9 +52,9 @@ public static class GitSyncOptionsValidation
         {
             yield return $"-v {options.Verbosity} is negative: give 0 (updates and errors) up to 5 (everything)";
         }
-        if (options.SshKeyFiles.Count > 0 || IsSsh(options.Repo))
+        foreach (var error in SshTransport.Validate(options, Environment.GetEnvironmentVariable("PATH")))
         {
-            yield return $"SSH is not supported by this build (LibGit2Sharp 0.32 offers no SSH key authentication): sync over HTTPS with --username and --password-file{(IsSsh(options.Repo) ? $" instead of '{options.Repo}'" : "")}";
+            yield return error;
         }
         if (options.Submodules is not (SubmoduleModes.Off or SubmoduleModes.Recursive or SubmoduleModes.Shallow))
         {
@@ -62,9 +62,6 @@ public static class GitSyncOptionsValidation
         }
     }
 
-    /// <summary>True for <c>ssh://</c> and scp-like <c>user@host:path</c> URLs.</summary>
-    public static bool IsSsh(string repo) =>
-        repo.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase)
-        || repo.StartsWith("git+ssh://", StringComparison.OrdinalIgnoreCase)
-        || (!repo.Contains("://", StringComparison.Ordinal) && repo.Contains('@') && repo.IndexOf(':') > repo.IndexOf('@'));
+    /// <summary>True for <c>ssh://</c> and scp-like <c>[user@]host:path</c> URLs (see <see cref="SshTransport.IsSsh"/>).</summary>
+    public static bool IsSsh(string repo) => SshTransport.IsSsh(repo);
 }

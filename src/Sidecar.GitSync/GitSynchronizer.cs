@@ -21,6 +21,7 @@ public sealed class GitSynchronizer(
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool hooksRunForRevisionInPlace;
+    private bool depthWarned;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -139,6 +140,7 @@ public sealed class GitSynchronizer(
         var current = publisher.CurrentRevision();
         using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
             repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
+        repository.ConfigureSsh(options);
 
         Commit commit;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
@@ -160,9 +162,15 @@ public sealed class GitSynchronizer(
             {
                 telemetry.RecordFetch();
             }
-            commit = repository.Fetch(remote, options.Depth, cancellationToken);
+            var depth = repository.EffectiveDepth(options.Depth);
+            if (depth != options.Depth && !depthWarned)
+            {
+                depthWarned = true;
+                logger.LogWarning("--depth={Depth} is not possible over SSH with this build's libgit2 (1.8): all history is fetched", options.Depth);
+            }
+            commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
-            logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, options.Depth);
+            logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
         }
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))

@@ -16,6 +16,7 @@ if (commandLine.Errors.Count > 0)
     return 2;
 }
 
+SshTransport.TakeOverEnvironment(commandLine.Options);
 await using var app = GitSyncApp.Build(commandLine.Options);
 if (commandLine.Options.OneTime)
 {

@@ -66,7 +66,6 @@ public sealed class CommandLineParityTests
     [InlineData("--sync-on-signal=SIGNOPE", "--sync-on-signal 'SIGNOPE' is not a signal")]
     [InlineData("--http-metrics", "--http-metrics needs --http-bind")]
     [InlineData("--password-file=/p", "a password is set but --username is not")]
-    [InlineData("--ssh-key-file=/k", "SSH is not supported by this build")]
     [InlineData("--submodules=some", "--submodules 'some' is not a mode")]
     [InlineData("-v=-1", "-v -1 is negative")]
     public void BadValuesAreNamedWithTheirFix(string flag, string expected)
@@ -98,14 +97,6 @@ public sealed class CommandLineParityTests
             Assert.Empty(result.Errors);
             Assert.Equal(mode, result.Options.Submodules);
         }
-    }
-
-    [Fact]
-    public void AnSshRepoIsRefusedWithTheAdvice()
-    {
-        var result = GitSyncCommandLine.Parse(["--repo=git@github.com:org/site.git", "--root=/tmp/r"], _ => null);
-
-        Assert.Contains(result.Errors, e => e.Contains("instead of 'git@github.com:org/site.git'", StringComparison.Ordinal));
     }
 
     [Fact]
