@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -31,6 +32,16 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Leaves GET and HEAD requests for exactly these paths out of the traces, as /health and /alive are: endpoints that
+    /// orchestrators, dashboards and scrapers poll every few seconds (their metrics are still recorded).
+    /// </summary>
+    public static TBuilder ExcludeFromTraces<TBuilder>(this TBuilder builder, params string[] paths) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddSingleton(new UntracedRequests(paths));
+        return builder;
+    }
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddOpenTelemetry(logging =>
@@ -49,10 +60,11 @@ public static class Extensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(SidecarTelemetryPrefix)
                 .AddAspNetCoreInstrumentation(options =>
-                    // Health probes would drown the traces of real work.
+                    // Health probes and polls would drown the traces of real work.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && context.RequestServices.GetService<UntracedRequests>()?.Matches(context.Request) != true)
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
@@ -85,4 +97,14 @@ public static class Extensions
         });
         return app;
     }
+}
+
+/// <summary>Polled paths whose GET and HEAD requests are not traced (see <see cref="Extensions.ExcludeFromTraces"/>).</summary>
+public sealed class UntracedRequests(IEnumerable<string> paths)
+{
+    private readonly HashSet<string> paths = new(paths, StringComparer.OrdinalIgnoreCase);
+
+    public bool Matches(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && paths.Contains(request.Path.Value ?? "/");
 }

@@ -15,6 +15,8 @@ public static partial class GitSyncApp
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddServiceDefaults();
+        // Readiness probes, the dashboard's health check and Prometheus scrapes poll these; POST /sync stays traced.
+        builder.ExcludeFromTraces("/", "/status", "/metrics");
         ApplyVerbosity(builder.Logging, options.Verbosity);
         if (options.GroupWrite)
         {

@@ -33,5 +33,8 @@ public sealed class TelemetryTests
         Assert.False(string.IsNullOrEmpty(syncs.Description));
         Assert.Equal("s", collector.Metrics.First(m => m.Name == "gitsync.revision.age").Unit);
         Assert.Equal("s", collector.Metrics.First(m => m.Name == "gitsync.sync.duration").Unit);
+
+        // The dashboard's health check has polled GET /status by now (sync is healthy): polls are not traced.
+        Assert.DoesNotContain(collector.Spans, s => s.Service == "sync" && s.Name.StartsWith("GET", StringComparison.Ordinal));
     }
 }
