@@ -21,6 +21,7 @@ public sealed class GitSynchronizer(
 {
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool hooksRunForRevisionInPlace;
+    private bool memoryReleasedOnce;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -56,6 +57,12 @@ public sealed class GitSynchronizer(
                     synced.TrySetResult(core);
                     // Still under the gate, so no fetch runs while the store is repacked.
                     CollectGarbage(core, cancellationToken);
+                    // After a publish, and once after the first sync (start-up's garbage), so an idle sidecar is not at its peak.
+                    if (core.Outcome == SyncOutcome.Success || !memoryReleasedOnce)
+                    {
+                        memoryReleasedOnce = true;
+                        MemoryRelease.GiveBack();
+                    }
                 }
                 finally
                 {
