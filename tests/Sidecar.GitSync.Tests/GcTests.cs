@@ -96,7 +96,8 @@ public sealed class GcTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(GitDirectory, "shallow")));
         using (var store = new Repository(GitDirectory))
         {
-            var history = store.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = third }).ToList();
+            // Parents first, not by time: the commits are made within the same second.
+            var history = store.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = third, SortBy = CommitSortStrategies.Topological }).ToList();
             Assert.Equal(["three", "two", "one"], history.Select(c => ((Blob)c["a.txt"].Target).GetContentText()));
         }
 
