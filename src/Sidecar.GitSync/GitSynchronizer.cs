@@ -166,9 +166,9 @@ public sealed class GitSynchronizer(
         {
             gc?.SetStatus(ActivityStatusCode.Error, e.Message);
             gc?.AddException(e);
-            logger.LogWarning(e, "gc ({Mode}) of {GitDirectory} failed: {Error}; the sync is not affected and the next cleanup tries again",
+            // Not retried at every poll (a repack is costly): the next publish tries again.
+            logger.LogWarning(e, "gc ({Mode}) of {GitDirectory} failed: {Error}; the sync is not affected and the next publish tries again",
                 options.GitGc.ToString().ToLowerInvariant(), GitDirectory, e.Message);
-            cleanedUp = true;
         }
     }
 
