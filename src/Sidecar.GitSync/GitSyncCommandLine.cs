@@ -98,6 +98,8 @@ public static class GitSyncCommandLine
             (o, v) => { o.Submodules = v; return null; }),
         new("sparse-checkout-file", "PATH", "A file of git sparse-checkout patterns (non-cone, gitignore syntax): only matching files are published. Read again for each new revision.", "off",
             (o, v) => { o.SparseCheckoutFile = v; return null; }),
+        new("git-gc", "MODE", "Repack the object store after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "auto",
+            ApplyGitGc),
     ];
 
     /// <summary>Environment variables read directly: secrets that must not be flags.</summary>
@@ -291,6 +293,19 @@ public static class GitSyncCommandLine
             // The value may hold a password: name the position, not the text.
             return $"--credential is not valid JSON ({e.Message.Split('.')[0]}): write {{\"url\":\"https://host\",\"username\":\"me\",\"password-file\":\"/path\"}}";
         }
+    }
+
+    private static string? ApplyGitGc(GitSyncOptions options, string value)
+    {
+        GitGcMode? mode = value switch
+        {
+            "auto" => GitGcMode.Auto,
+            "always" => GitGcMode.Always,
+            "aggressive" => GitGcMode.Aggressive,
+            "off" => GitGcMode.Off,
+            _ => null,
+        };
+        return mode is { } m ? Set(() => options.GitGc = m) : $"--git-gc '{value}' is not a mode: give auto, always, aggressive or off";
     }
 
     private static string? Set(Action apply)

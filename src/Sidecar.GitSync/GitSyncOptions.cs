@@ -116,6 +116,15 @@ public sealed class GitSyncOptions
     /// <summary>A file of git sparse-checkout patterns, read again for each new snapshot (<c>--sparse-checkout-file</c>); empty publishes every file.</summary>
     public string SparseCheckoutFile { get; set; } = "";
 
+    /// <summary>When to repack the object store after cleanup: auto, always, aggressive or off (<c>--git-gc</c>).</summary>
+    public GitGcMode GitGc { get; set; } = GitGcMode.Auto;
+
+    /// <summary>git's <c>gc.autoPackLimit</c> for <see cref="GitGcMode.Auto"/>; settable for tests only.</summary>
+    internal int GcAutoPackLimit { get; set; } = GitGarbageCollector.DefaultAutoPackLimit;
+
+    /// <summary>git's <c>gc.auto</c> (loose objects) for <see cref="GitGcMode.Auto"/>; settable for tests only.</summary>
+    internal int GcAutoLooseObjects { get; set; } = GitGarbageCollector.DefaultAutoLooseObjects;
+
     /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>
     public string UnderRoot(string path) =>
         path.Length == 0 ? "" : Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(Root, path));

@@ -22,6 +22,7 @@ public sealed class GitSynchronizer(
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool hooksRunForRevisionInPlace;
     private bool depthWarned;
+    private bool memoryReleasedOnce;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -39,11 +40,30 @@ public sealed class GitSynchronizer(
         {
             // A sync abandoned at its timeout may still be inside libgit2; the next one waits for it, within its own timeout.
             await gate.WaitAsync(timeout.Token);
+            var synced = new TaskCompletionSource<SyncResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             var work = Task.Run(() =>
             {
                 try
                 {
-                    return SyncCore(activity, started, timeout.Token);
+                    SyncResult core;
+                    try
+                    {
+                        core = SyncCore(activity, started, timeout.Token);
+                    }
+                    catch (Exception e)
+                    {
+                        synced.TrySetException(e);
+                        return;
+                    }
+                    synced.TrySetResult(core);
+                    // Still under the gate, so no fetch runs while the store is repacked.
+                    CollectGarbage(core, cancellationToken);
+                    // After a publish, and once after the first sync (start-up's garbage), so an idle sidecar is not at its peak.
+                    if (core.Outcome == SyncOutcome.Success || !memoryReleasedOnce)
+                    {
+                        memoryReleasedOnce = true;
+                        MemoryRelease.GiveBack();
+                    }
                 }
                 finally
                 {
@@ -52,7 +72,9 @@ public sealed class GitSynchronizer(
             }, CancellationToken.None);
             try
             {
-                result = await work.WaitAsync(timeout.Token);
+                result = await synced.Task.WaitAsync(timeout.Token);
+                // The repack is not bounded by --sync-timeout: it never fails the sync, so the sync is not timed on it.
+                await work.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -108,6 +130,49 @@ public sealed class GitSynchronizer(
         }
     }
 
+    // Set by a sync that published, or whose cleanup removed a snapshot: then objects may have become unreachable.
+    private bool cleanedUp;
+
+    /// <summary>
+    /// <c>--git-gc</c>: after the cleanup of a sync that changed what is kept, repack the store to hold only what the
+    /// published revision and the kept snapshots need. A failure is logged and never fails the sync.
+    /// </summary>
+    private void CollectGarbage(SyncResult result, CancellationToken cancellationToken)
+    {
+        if (!cleanedUp || result.Outcome == SyncOutcome.Error || options.GitGc == GitGcMode.Off || cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        cleanedUp = false;
+        using var gc = GitSyncTelemetry.ActivitySource.StartActivity("gc");
+        gc?.SetTag("gitsync.gc.mode", options.GitGc.ToString().ToLowerInvariant());
+        try
+        {
+            if (!Directory.Exists(GitDirectory)
+                || (options.GitGc == GitGcMode.Auto && !GitGarbageCollector.NeedsAuto(GitDirectory, options.GcAutoPackLimit, options.GcAutoLooseObjects)))
+            {
+                gc?.SetTag("gitsync.gc.repacked", false);
+                return;
+            }
+            var keep = publisher.SnapshotRevisions().Append(result.Revision).Append(publisher.CurrentRevision()).OfType<string>();
+            var done = GitGarbageCollector.Collect(GitDirectory, keep);
+            gc?.SetTag("gitsync.gc.repacked", true);
+            gc?.SetTag("gitsync.gc.objects", done.Objects);
+            gc?.SetTag("gitsync.gc.packs_removed", done.PacksRemoved);
+            gc?.SetTag("gitsync.gc.loose_removed", done.LooseRemoved);
+            logger.LogInformation("gc: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
+                done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+        }
+        catch (Exception e)
+        {
+            gc?.SetStatus(ActivityStatusCode.Error, e.Message);
+            gc?.AddException(e);
+            // Not retried at every poll (a repack is costly): the next publish tries again.
+            logger.LogWarning(e, "gc ({Mode}) of {GitDirectory} failed: {Error}; the sync is not affected and the next publish tries again",
+                options.GitGc.ToString().ToLowerInvariant(), GitDirectory, e.Message);
+        }
+    }
+
     private SyncResult SyncCore(Activity? activity, long started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Root);
@@ -154,7 +219,7 @@ public sealed class GitSynchronizer(
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
-                publisher.RemoveStale(current);
+                cleanedUp |= publisher.RemoveStale(current) > 0;
                 return new SyncResult(SyncOutcome.Noop, current, timeProvider.GetElapsedTime(started));
             }
             Repairable = true;
@@ -194,6 +259,7 @@ public sealed class GitSynchronizer(
         {
             publisher.Publish(commit.Sha);
             publisher.RemoveStale(commit.Sha);
+            cleanedUp = true;
         }
         return new SyncResult(SyncOutcome.Success, commit.Sha, timeProvider.GetElapsedTime(started));
     }

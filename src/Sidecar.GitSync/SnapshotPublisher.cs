@@ -131,6 +131,11 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         return removed;
     }
 
+    /// <summary>The revisions that have a snapshot in <c>.worktrees</c>: after cleanup, the published one and those still kept.</summary>
+    public IReadOnlyList<string> SnapshotRevisions() => Directory.Exists(WorktreesDirectory)
+        ? Directory.EnumerateDirectories(WorktreesDirectory).Select(Path.GetFileName).OfType<string>().Where(name => SnapshotName().IsMatch(name)).ToList()
+        : [];
+
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex SnapshotName();
 

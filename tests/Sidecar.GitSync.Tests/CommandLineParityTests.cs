@@ -24,6 +24,7 @@ public sealed class CommandLineParityTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.ExechookTimeout);
         Assert.Equal(TimeSpan.FromSeconds(3), options.ExechookBackoff);
         Assert.False(options.PublishGitFiles);
+        Assert.Equal(GitGcMode.Auto, options.GitGc);
     }
 
     [Fact]
@@ -68,6 +69,7 @@ public sealed class CommandLineParityTests
     [InlineData("--password-file=/p", "a password is set but --username is not")]
     [InlineData("--submodules=some", "--submodules 'some' is not a mode")]
     [InlineData("-v=-1", "-v -1 is negative")]
+    [InlineData("--git-gc=sometimes", "--git-gc 'sometimes' is not a mode: give auto, always, aggressive or off")]
     public void BadValuesAreNamedWithTheirFix(string flag, string expected)
     {
         var result = Parse([flag]);
