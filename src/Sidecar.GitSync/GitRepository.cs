@@ -19,12 +19,18 @@ public sealed partial class GitRepository : IDisposable
     private readonly Repository repository;
     private readonly CredentialsHandler? credentials;
     private GitSyncOptions? sshOptions;
+    private readonly bool localTransport;
 
-    private GitRepository(Repository repository, CredentialsHandler? credentials)
+    private GitRepository(Repository repository, CredentialsHandler? credentials, bool localTransport)
     {
         this.repository = repository;
         this.credentials = credentials;
+        this.localTransport = localTransport;
     }
+
+    /// <summary>A local path or file:// URL: libgit2's local transport, which cannot fetch shallow.</summary>
+    public static bool IsLocal(string url) =>
+        url.StartsWith("file://", StringComparison.OrdinalIgnoreCase) || (!url.Contains("://", StringComparison.Ordinal) && !SshTransport.IsSsh(url));
 
     public string GitDirectory => repository.Info.Path;
 
@@ -63,7 +69,7 @@ public sealed partial class GitRepository : IDisposable
         {
             repository.Network.Remotes.Update(RemoteName, r => r.Url = url);
         }
-        return new GitRepository(repository, credentials);
+        return new GitRepository(repository, credentials, IsLocal(url));
     }
 
     /// <summary>Removes the object store so the next open starts afresh.</summary>
@@ -158,7 +164,7 @@ public sealed partial class GitRepository : IDisposable
     public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
         depth = EffectiveDepth(depth);
-        var canDeepen = sshOptions is null;
+        var canDeepen = sshOptions is null && !localTransport;
         if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !canDeepen))
         {
             return known;
@@ -260,8 +266,15 @@ public sealed partial class GitRepository : IDisposable
     /// The depth a fetch really uses: over ssh, all history. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a
     /// second time after the shallow exchange. Over HTTP each request must be whole, so that is right; on ssh's one
     /// stateful connection the server stops with "expected SHA1 list" (fixed in libgit2 1.9, not yet in LibGit2Sharp).
+    /// libgit2's local transport (a path or file://) refuses shallow fetches outright; git itself ignores --depth for
+    /// local paths, so all history is fetched there too.
     /// </summary>
-    public int EffectiveDepth(int depth) => sshOptions is null ? depth : 0;
+    public int EffectiveDepth(int depth) => sshOptions is null && !localTransport ? depth : 0;
+
+    /// <summary>Why <see cref="EffectiveDepth"/> fetches all history, for the log.</summary>
+    public string FullHistoryReason => localTransport
+        ? "a local repository (libgit2's local transport cannot fetch shallow; git ignores --depth there too)"
+        : "SSH with this build's libgit2 (1.8)";
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);

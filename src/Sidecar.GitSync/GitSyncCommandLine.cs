@@ -34,7 +34,7 @@ public static class GitSyncCommandLine
             (o, v) => { o.Ref = v; return null; }),
         new("period", "DURATION", "How long to wait between syncs, e.g. 10s, 1m30s, 500ms.", "10s",
             (o, v) => GoDuration.TryParse(v, out var d) ? Set(() => o.Period = d) : $"--period '{v}' is not a duration: write it like 10s, 1m30s or 500ms"),
-        new("depth", "N", "How many commits of history to fetch; 0 fetches all of it. Over SSH all of it is always fetched (libgit2 1.8).", "1",
+        new("depth", "N", "How many commits of history to fetch; 0 fetches all of it. Over SSH and from a local path or file:// all of it is always fetched (libgit2 1.8).", "1",
             (o, v) => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Set(() => o.Depth = n) : $"--depth '{v}' is not a whole number: give 0 (all history) or a positive count"),
         new("one-time", "", "Sync once and exit: 0 when the sync succeeded, 1 when it failed.", "false",
             (o, v) => ParseBool(v) is { } b ? Set(() => o.OneTime = b) : $"--one-time '{v}' is not true or false"),

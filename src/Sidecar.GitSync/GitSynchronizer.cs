@@ -231,7 +231,7 @@ public sealed class GitSynchronizer(
             if (depth != options.Depth && !depthWarned)
             {
                 depthWarned = true;
-                logger.LogWarning("--depth={Depth} is not possible over SSH with this build's libgit2 (1.8): all history is fetched", options.Depth);
+                logger.LogWarning("--depth={Depth} is not possible for {Reason}: all history is fetched", options.Depth, repository.FullHistoryReason);
             }
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);

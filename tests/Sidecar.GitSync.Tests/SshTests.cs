@@ -254,7 +254,7 @@ public sealed class SshTests : IAsyncLifetime
 
         Assert.True(exitCode == 0, output);
         Assert.Equal(sha, Path.GetFileName(new FileInfo(LinkPath).LinkTarget));
-        Assert.Contains("--depth=1 is not possible over SSH", output);
+        Assert.Contains("--depth=1 is not possible for SSH", output);
         var recorded = await File.ReadAllTextAsync(arguments);
         Assert.Contains($"-i {server.ClientKey} -o StrictHostKeyChecking=yes -o UserKnownHostsFile={server.KnownHosts}", recorded);
     }
