@@ -75,6 +75,35 @@ public sealed class FileResponseWriter
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }
 
+    /// <summary>
+    /// Whether <see cref="WriteAsync"/> would answer this request without touching the disk or
+    /// compressing: the plain bytes are in memory, and the coded form it would pick is either in
+    /// memory already or not wanted.
+    /// </summary>
+    public bool ServesFromMemory(HttpContext context, FileEntry entry)
+    {
+        if (entry.Identity.Body is null)
+        {
+            return false;
+        }
+        if (!entry.VariesByEncoding)
+        {
+            return true;
+        }
+        var acceptEncoding = context.Request.Headers.AcceptEncoding;
+        if (acceptEncoding.Count == 0)
+        {
+            return true;
+        }
+        var accepted = AcceptEncoding.Parse(acceptEncoding);
+        return ((accepted & ContentCoding.Brotli) == 0 || IsInMemory(entry.Brotli))
+            && ((accepted & ContentCoding.Gzip) == 0 || IsInMemory(entry.Gzip));
+    }
+
+    // A coded form not built yet would be compressed by this request; a built one may be a file on disk.
+    private static bool IsInMemory(Lazy<Representation?>? coded) =>
+        coded is null || (coded.IsValueCreated && coded.Value is not { Body: null });
+
     /// <summary>The site's 404 page: its bytes with status 404, never cached by clients, no validators or ranges.</summary>
     public Task WriteNotFoundPageAsync(HttpContext context, FileEntry page)
     {

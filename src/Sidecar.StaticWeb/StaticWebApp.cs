@@ -29,7 +29,13 @@ public static class StaticWebApp
         });
 
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<StaticWebOptions>>((sockets, options) =>
-            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling);
+        {
+            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling;
+            if (options.Value.InlineSocketScheduling)
+            {
+                InlineSocketCompletions.EnableUnlessSet();
+            }
+        });
 
         builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();
