@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 
 namespace Sidecar.StaticWeb;
 
@@ -37,6 +38,14 @@ public static class StaticWebApp
             }
         });
 
+        // OpenTelemetry's own sampler setting, when given, stays in charge.
+        if (string.IsNullOrEmpty(builder.Configuration["OTEL_TRACES_SAMPLER"]))
+        {
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(services =>
+                new StaticWebSampler(StaticWebSampler.RatioFor(
+                    services.GetRequiredService<IOptions<StaticWebOptions>>().Value,
+                    services.GetRequiredService<IHostEnvironment>()))));
+        }
         builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();
         builder.Services.AddSingleton<RevisionTracker>();

@@ -79,6 +79,13 @@ public sealed class StaticWebOptions
     /// </summary>
     public bool InlineSocketScheduling { get; set; } = true;
 
+    /// <summary>
+    /// The share of requests traced when the caller did not decide (no sampled <c>traceparent</c>),
+    /// 0 to 1. Unset: every request in the Development environment, 5% elsewhere. Revision switches
+    /// are always traced; request metrics are never sampled. Ignored when <c>OTEL_TRACES_SAMPLER</c> is set.
+    /// </summary>
+    public double? RequestTraceSampleRatio { get; set; }
+
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 }
