@@ -32,6 +32,7 @@ public static class StaticWebApp
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<StaticWebOptions>>((sockets, options) =>
         {
             sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling;
+            sockets.WaitForDataBeforeAllocatingBuffer = options.Value.WaitForDataBeforeAllocatingBuffer;
             if (options.Value.InlineSocketScheduling)
             {
                 InlineSocketCompletions.EnableUnlessSet();
