@@ -95,14 +95,26 @@ public sealed class FileResponseWriter
         {
             return true;
         }
+        // The same order as Negotiate: the first accepted form that exists is the one sent.
         var accepted = AcceptEncoding.Parse(acceptEncoding);
-        return ((accepted & ContentCoding.Brotli) == 0 || IsInMemory(entry.Brotli))
-            && ((accepted & ContentCoding.Gzip) == 0 || IsInMemory(entry.Gzip));
+        foreach (var (coding, form) in (ReadOnlySpan<(ContentCoding, Lazy<Representation?>?)>)[(ContentCoding.Brotli, entry.Brotli), (ContentCoding.Gzip, entry.Gzip)])
+        {
+            if ((accepted & coding) == 0 || form is null)
+            {
+                continue;
+            }
+            if (!form.IsValueCreated)
+            {
+                // Not built yet: this request would compress it.
+                return false;
+            }
+            if (form.Value is { } representation)
+            {
+                return representation.Body is not null;
+            }
+        }
+        return true;
     }
-
-    // A coded form not built yet would be compressed by this request; a built one may be a file on disk.
-    private static bool IsInMemory(Lazy<Representation?>? coded) =>
-        coded is null || (coded.IsValueCreated && coded.Value is not { Body: null });
 
     /// <summary>The site's 404 page: its bytes with status 404, never cached by clients, no validators or ranges.</summary>
     public Task WriteNotFoundPageAsync(HttpContext context, FileEntry page)

@@ -70,6 +70,7 @@ public sealed class TraceSamplingTests
 }
 
 /// <summary>The sampler as the running server uses it: what OpenTelemetry records for real requests.</summary>
+[Collection(ActivityListenerCollection.Name)]
 public sealed class TraceSamplingServerTests : IAsyncLifetime
 {
     private const string RevisionA = "sampling-a";
@@ -101,7 +102,7 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithRatioZeroOnlyTheCallersSampledTracesAndTheSwitchAreRecorded()
+    public async Task TheCallersDecisionIsFollowedAndTheSwitchIsAlwaysRecorded()
     {
         var sampled = ActivityTraceId.CreateRandom();
         var unsampled = ActivityTraceId.CreateRandom();
@@ -116,7 +117,10 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
         Assert.EndsWith("\r\n\r\nb", body);
         var requests = recorded.Where(a => a.Kind == ActivityKind.Server && a.Source.Name == "Microsoft.AspNetCore"
             && (string?)a.GetTagItem("url.path") == "/sampled-probe.txt").ToList();
-        Assert.Equal(sampled, Assert.Single(requests).TraceId);
+        Assert.Contains(requests, a => a.TraceId == sampled);
+        Assert.DoesNotContain(requests, a => a.TraceId == unsampled);
+        // The request without a traceparent is not asserted on: every server started by this suite
+        // runs its own tracer provider in this process, and any of them may sample it at its 5%.
         var change = Assert.Single(recorded, a => a.DisplayName == StaticWebTelemetry.RevisionSwitchSpan
             && (string?)a.GetTagItem("staticweb.revision") == RevisionB);
         Assert.Equal("request", change.GetTagItem("staticweb.switch.source"));
