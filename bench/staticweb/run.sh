@@ -4,7 +4,7 @@
 #
 #   bench/staticweb/run.sh                 # defaults below
 #   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=2 bench/staticweb/run.sh
-#   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=true bench/staticweb/run.sh
+#   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=false bench/staticweb/run.sh
 #
 # Every server started here is stopped on exit, also on failure or Ctrl+C.
 set -euo pipefail
@@ -152,6 +152,15 @@ server_pids() { # name
     apache) local main; main=$(cat "$WORK/apache/httpd.pid"); echo "$main"; pgrep -P "$main" ;;
   esac | sort -u
 }
+# CPU seconds (utime + stime, in clock ticks) summed over a server's processes; with the requests
+# wrk counted, CPU time per request, which the shared machine's noise skews less than requests/s.
+cpu_ticks() { # pid...
+  local total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo $total
+}
 port_of() { case $1 in staticweb) echo $PORT_STATICWEB ;; nginx) echo $PORT_NGINX ;; apache) echo $PORT_APACHE ;; esac; }
 
 # p99 from wrk --latency in milliseconds.
@@ -169,21 +178,27 @@ done
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}"
 echo
-echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx | StaticWeb CPU µs/req | nginx CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+TICKS=$(getconf CLK_TCK)
 for file in $FILES; do
   for encoding in none "gzip, br"; do
     for round in $(seq 1 "$ROUNDS"); do
-      declare -A R=() P=()
+      declare -A R=() P=() C=()
       for server in staticweb nginx apache; do
         args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
         [ "$encoding" != none ] && args+=(-H "Accept-Encoding: $encoding")
+        # shellcheck disable=SC2046
+        before=$(cpu_ticks $(server_pids $server))
         out=$(wrk "${args[@]}" "http://127.0.0.1:$(port_of $server)/$file")
+        # shellcheck disable=SC2046
+        after=$(cpu_ticks $(server_pids $server))
         R[$server]=$(rps <<<"$out"); P[$server]=$(p99_ms <<<"$out")
+        C[$server]=$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$(awk '/requests in/ { print $1 }' <<<"$out")" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
       done
       ratio=$(awk -v a="${R[staticweb]}" -v b="${R[nginx]}" 'BEGIN { printf "%.2f", a / b }')
       pratio=$(awk -v a="${P[staticweb]}" -v b="${P[nginx]}" 'BEGIN { printf "%.2f", a / b }')
-      echo "| $file | $encoding | $round | ${R[staticweb]} | ${R[nginx]} | ${R[apache]} | $ratio | ${P[staticweb]} | ${P[nginx]} | ${P[apache]} | $pratio |"
+      echo "| $file | $encoding | $round | ${R[staticweb]} | ${R[nginx]} | ${R[apache]} | $ratio | ${P[staticweb]} | ${P[nginx]} | ${P[apache]} | $pratio | ${C[staticweb]} | ${C[nginx]} |"
     done
   done
 done

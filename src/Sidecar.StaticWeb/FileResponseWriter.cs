@@ -75,6 +75,47 @@ public sealed class FileResponseWriter
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }
 
+    /// <summary>
+    /// Whether <see cref="WriteAsync"/> would answer this request without touching the disk or
+    /// compressing: the plain bytes are in memory, and the coded form it would pick is either in
+    /// memory already or not wanted.
+    /// </summary>
+    public bool ServesFromMemory(HttpContext context, FileEntry entry)
+    {
+        if (entry.Identity.Body is null)
+        {
+            return false;
+        }
+        if (!entry.VariesByEncoding)
+        {
+            return true;
+        }
+        var acceptEncoding = context.Request.Headers.AcceptEncoding;
+        if (acceptEncoding.Count == 0)
+        {
+            return true;
+        }
+        // The same order as Negotiate: the first accepted form that exists is the one sent.
+        var accepted = AcceptEncoding.Parse(acceptEncoding);
+        foreach (var (coding, form) in (ReadOnlySpan<(ContentCoding, Lazy<Representation?>?)>)[(ContentCoding.Brotli, entry.Brotli), (ContentCoding.Gzip, entry.Gzip)])
+        {
+            if ((accepted & coding) == 0 || form is null)
+            {
+                continue;
+            }
+            if (!form.IsValueCreated)
+            {
+                // Not built yet: this request would compress it.
+                return false;
+            }
+            if (form.Value is { } representation)
+            {
+                return representation.Body is not null;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The site's 404 page: its bytes with status 404, never cached by clients, no validators or ranges.</summary>
     public Task WriteNotFoundPageAsync(HttpContext context, FileEntry page)
     {

@@ -31,7 +31,8 @@ public static class RequestPathGuard
             }
         }
         // Kestrel leaves %2F encoded, so an encoded slash cannot split a segment; refuse it rather than serve a literal name.
-        if (path.Contains("%2F", StringComparison.OrdinalIgnoreCase) || path.Contains("%5C", StringComparison.OrdinalIgnoreCase))
+        // (Looked for only when there is a '%' at all: most paths have none, and this runs on every request.)
+        if (path.Contains('%') && (path.Contains("%2F", StringComparison.OrdinalIgnoreCase) || path.Contains("%5C", StringComparison.OrdinalIgnoreCase)))
         {
             return Verdict.Malformed;
         }

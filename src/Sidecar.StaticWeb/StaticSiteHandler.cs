@@ -99,9 +99,29 @@ public sealed class StaticSiteHandler(
         if (cache.TryGet(requestPath, out var cached))
         {
             telemetry.RecordLookup(hit: true);
-            return writer.WriteAsync(context, cached);
+            // On the socket thread only what is served from memory; reading or compressing leaves it.
+            return settings.InlineSocketScheduling && !writer.ServesFromMemory(context, cached)
+                ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached))
+                : writer.WriteAsync(context, cached);
         }
         telemetry.RecordLookup(hit: false);
+        return settings.InlineSocketScheduling
+            ? OnThreadPoolAsync(() => ServeFromDiskAsync(context, root, cache, requestPath))
+            : ServeFromDiskAsync(context, root, cache, requestPath);
+    }
+
+    // With InlineSocketScheduling the request runs on a socket I/O thread, which serves every
+    // connection it owns: blocking file work (stat, read, hash, compress) moves to the thread pool.
+    private static async Task OnThreadPoolAsync(Func<Task> work)
+    {
+        await Task.Yield();
+        await work();
+    }
+
+    private Task ServeFromDiskAsync(HttpContext context, ResolvedRoot root, RevisionCache cache, string requestPath)
+    {
+        var request = context.Request;
+        var response = context.Response;
         var segments = RequestPathGuard.Segments(requestPath);
 
         var found = loader.Find(root, cache, requestPath, segments);

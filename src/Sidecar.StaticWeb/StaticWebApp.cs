@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 
 namespace Sidecar.StaticWeb;
 
@@ -29,8 +30,23 @@ public static class StaticWebApp
         });
 
         builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<StaticWebOptions>>((sockets, options) =>
-            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling);
+        {
+            sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling;
+            sockets.WaitForDataBeforeAllocatingBuffer = options.Value.WaitForDataBeforeAllocatingBuffer;
+            if (options.Value.InlineSocketScheduling)
+            {
+                InlineSocketCompletions.EnableUnlessSet();
+            }
+        });
 
+        // OpenTelemetry's own sampler setting, when given, stays in charge.
+        if (string.IsNullOrEmpty(builder.Configuration["OTEL_TRACES_SAMPLER"]))
+        {
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(services =>
+                new StaticWebSampler(StaticWebSampler.RatioFor(
+                    services.GetRequiredService<IOptions<StaticWebOptions>>().Value,
+                    services.GetRequiredService<IHostEnvironment>()))));
+        }
         builder.Services.AddSingleton<StaticWebTelemetry>();
         builder.Services.AddSingleton<ContentRoot>();
         builder.Services.AddSingleton<RevisionTracker>();

@@ -71,11 +71,28 @@ public sealed class StaticWebOptions
     public int MaxRequestLineBytes { get; set; } = 8 * 1024;
 
     /// <summary>
-    /// Run request code on the socket's I/O thread instead of the thread pool (Kestrel's
-    /// UnsafePreferInlineScheduling): faster for cached files, but a cache miss (reading, hashing,
-    /// compressing a file) then holds up the other connections on that thread. Off by default.
+    /// Serve files from memory on the socket's I/O thread instead of handing each request to the
+    /// thread pool (Kestrel's UnsafePreferInlineScheduling, plus the runtime's inline socket
+    /// completions unless <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> is set). Anything that
+    /// reads, hashes or compresses a file still moves to the thread pool, so a cache miss does not
+    /// hold up the other connections on that thread. On by default.
     /// </summary>
-    public bool InlineSocketScheduling { get; set; }
+    public bool InlineSocketScheduling { get; set; } = true;
+
+    /// <summary>
+    /// The share of requests traced when the caller did not decide (no sampled <c>traceparent</c>),
+    /// 0 to 1. Unset: every request in the Development environment, 5% elsewhere. Revision switches
+    /// are always traced; request metrics are never sampled. Ignored when <c>OTEL_TRACES_SAMPLER</c> is set.
+    /// </summary>
+    public double? RequestTraceSampleRatio { get; set; }
+
+    /// <summary>
+    /// Kestrel's zero-byte read before each receive, which leaves an idle connection without a
+    /// buffer (about 4 KiB each) at the cost of one more receive system call per request. Off by
+    /// default: a static server's keep-alive connections are busy, and the extra call per request
+    /// costs more than the memory.
+    /// </summary>
+    public bool WaitForDataBeforeAllocatingBuffer { get; set; }
 
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;

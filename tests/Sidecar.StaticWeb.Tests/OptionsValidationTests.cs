@@ -11,6 +11,8 @@ public sealed class OptionsValidationTests
     [InlineData("StaticWeb:SpaFallback=.git/config", "StaticWeb:SpaFallback is '.git/config'")]
     [InlineData("StaticWeb:CacheSizeBytes=-1", "StaticWeb:CacheSizeBytes is -1")]
     [InlineData("StaticWeb:FingerprintPattern=[", "StaticWeb:FingerprintPattern '['")]
+    [InlineData("StaticWeb:RequestTraceSampleRatio=1.5", "StaticWeb:RequestTraceSampleRatio is 1.5")]
+    [InlineData("StaticWeb:RequestTraceSampleRatio=-0.1", "StaticWeb:RequestTraceSampleRatio is -0.1")]
     public async Task ABadSettingFailsTheStartNamingIt(string setting, string message)
     {
         using var root = new Sidecar.Tests.TempFolder();

@@ -169,6 +169,38 @@ public sealed class SiteOptionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSocketDefaultsServeFromTheIoThreadWithoutZeroByteReads()
+    {
+        await using var defaults = new SiteFixture();
+        defaults.WriteRevision("rev1", ("a.txt", "from memory"), ("big.txt", new string('x', 4096)));
+        defaults.Publish("rev1");
+        await defaults.StartAsync();
+        var sockets = defaults.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+
+        Assert.True(sockets.UnsafePreferInlineScheduling);
+        Assert.False(sockets.WaitForDataBeforeAllocatingBuffer);
+        Assert.Equal("1", Environment.GetEnvironmentVariable(InlineSocketCompletions.Variable));
+        // A miss (read from disk on the thread pool), then a hit (from memory on the socket thread).
+        Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
+        Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
+        Assert.Equal(4096, (await defaults.Client.GetByteArrayAsync("/big.txt")).Length);
+    }
+
+    [Fact]
+    public async Task InlineSchedulingAndZeroByteReadsCanBeSwitched()
+    {
+        await using var other = new SiteFixture("--StaticWeb:InlineSocketScheduling=false", "--StaticWeb:WaitForDataBeforeAllocatingBuffer=true");
+        other.WriteRevision("rev1", ("a.txt", "pooled"));
+        other.Publish("rev1");
+        await other.StartAsync();
+        var sockets = other.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+
+        Assert.False(sockets.UnsafePreferInlineScheduling);
+        Assert.True(sockets.WaitForDataBeforeAllocatingBuffer);
+        Assert.Equal("pooled", await other.Client.GetStringAsync("/a.txt"));
+    }
+
+    [Fact]
     public async Task IndexFilesAreTriedInOrder()
     {
         Assert.Equal("<h1>default</h1>", await site.Client.GetStringAsync("/"));
