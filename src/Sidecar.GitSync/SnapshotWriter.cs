@@ -36,6 +36,8 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         string relativeFolder, SparseFilter? sparse, SubmoduleParent parent, Walk walk)
     {
         var (snapshotRoot, statistics, cancellationToken) = (walk.SnapshotRoot, walk.Statistics, walk.CancellationToken);
+        // One pass over the previous folder: a lookup by name (tree[name]) would look the tree up again for each entry.
+        var previousEntries = previousTree?.ToDictionary(e => e.Name, StringComparer.Ordinal);
         foreach (var entry in tree)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -53,7 +55,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                 continue;
             }
             var path = Path.Combine(folder, entry.Name);
-            var before = previousTree?[entry.Name];
+            var before = previousEntries?.GetValueOrDefault(entry.Name);
             var previousPath = previousFolder is null ? null : Path.Combine(previousFolder, entry.Name);
             switch (entry.Mode)
             {
