@@ -16,32 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build -c Release -v q src/Sidecar.GitSync >/dev/null
-dotnet build -c Release -v q src/Sidecar.DemoOrigin >/dev/null
-SIDECAR=src/Sidecar.GitSync/bin/Release/net10.0/Sidecar.GitSync
-ORIGIN=src/Sidecar.DemoOrigin/bin/Release/net10.0/Sidecar.DemoOrigin
-
-# The site: FILES pages of 1-4 KB in 100 folders, one commit, in a bare repo the origin serves.
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-python3 - "$WORK/src" "$FILES" <<'PY'
-import os, random, sys
-root, count = sys.argv[1], int(sys.argv[2])
-random.seed(42)
-for i in range(count):
-    folder = os.path.join(root, f"section{i % 100}")
-    os.makedirs(folder, exist_ok=True)
-    body = "".join(f"<p>page {i} paragraph {j} {random.random()}</p>\n" for j in range(random.randint(20, 80)))
-    with open(os.path.join(folder, f"page{i}.html"), "w") as f:
-        f.write(f"<!doctype html><title>page {i}</title>\n{body}")
-PY
-git -C "$WORK/src" init -q -b main && git -C "$WORK/src" add -A && git -C "$WORK/src" commit -qm seed
-mkdir -p "$WORK/origin"
-git clone -q --bare "$WORK/src" "$WORK/origin/bench.git"
-git -C "$WORK/origin/bench.git" config uploadpack.allowReachableSHA1InWant true
-"$ORIGIN" --DemoOrigin:RepositoriesRoot="$WORK/origin" --urls "http://127.0.0.1:$PORT" --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
-ORIGIN_PID=$!
-URL="http://127.0.0.1:$PORT/bench.git"
-for _ in $(seq 100); do git ls-remote "$URL" HEAD >/dev/null 2>&1 && break; sleep 0.2; done
+. bench/gitsync/origin.sh
 SITE_KB=$(du -sk --exclude=.git "$WORK/src" | cut -f1)
 
 # What git-sync v4 runs for one sync, with the git CLI.
