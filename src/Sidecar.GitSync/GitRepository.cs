@@ -216,7 +216,22 @@ public sealed partial class GitRepository : IDisposable
             }
             return;
         }
-        var content = SshTransport.Script(options, messages);
+        WriteSshScript(GitDirectory, options);
+        if (configured != script)
+        {
+            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
+        }
+        sshOptions = options;
+    }
+
+    /// <summary>
+    /// Writes the ssh script the SSH flags make into <paramref name="gitDirectory"/> (unless it is already there as it
+    /// should be) and returns its path; submodule stores with SSH URLs point their <c>core.sshCommand</c> at it too.
+    /// </summary>
+    public static string WriteSshScript(string gitDirectory, GitSyncOptions options)
+    {
+        var script = Path.Combine(gitDirectory, SshTransport.ScriptName);
+        var content = SshTransport.Script(options, Path.Combine(gitDirectory, SshTransport.MessagesName));
         if (!File.Exists(script) || File.ReadAllText(script) != content)
         {
             File.WriteAllText(script, content);
@@ -226,11 +241,7 @@ public sealed partial class GitRepository : IDisposable
                     | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             }
         }
-        if (configured != script)
-        {
-            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
-        }
-        sshOptions = options;
+        return script;
     }
 
     // ssh's own words (or libgit2's, when the script could not be run), with the fix they point to. Other failures,

@@ -50,18 +50,16 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             throw new SyncException($"submodule name '{module.Name}' at '{display}' is not a safe folder name (empty parts, '.' or '..'): rename it in .gitmodules");
         }
         var url = GitModules.ResolveUrl(module.Url, parent.Url);
-        if (GitSyncOptionsValidation.IsSsh(url))
-        {
-            throw new SyncException($"submodule '{module.Name}' at '{display}' has the SSH URL '{url}', which this build cannot fetch: give it an https:// URL (or a relative one) in .gitmodules");
-        }
-        if (!IsHttp(url))
+        var ssh = GitSyncOptionsValidation.IsSsh(url);
+        if (!ssh && !IsHttp(url))
         {
             // git refuses local submodules by default (protocol.file.allow=user): a commit must not read the sidecar's own disk.
             throw new SyncException($"submodule '{module.Name}' at '{display}' has the local URL '{url}', which is refused as git refuses it: serve the submodule over http(s)");
         }
         var gitDirectory = Path.Combine(parent.ModulesDirectory, module.Name);
         var repository = Open(gitDirectory, url);
-        var commit = repository.Lookup<Commit>(sha) ?? Fetch(repository, module, display, url, sha, cancellationToken);
+        UseSsh(repository, ssh);
+        var commit = repository.Lookup<Commit>(sha) ?? Fetch(repository, module, display, url, sha, ssh, cancellationToken);
         return new SubmoduleCheckout(module, repository, commit,
             new SubmoduleParent(commit.Tree, url, Path.Combine(gitDirectory, "modules"), parent.Level + 1, display));
     }
@@ -110,6 +108,29 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         return repository;
     }
 
+    // An SSH submodule goes through the same ssh command (keys, known_hosts) as an SSH --repo: the script in ROOT/.git.
+    private void UseSsh(Repository repository, bool ssh)
+    {
+        var configured = repository.Config.Get<string>("core.sshCommand", ConfigurationLevel.Local)?.Value;
+        if (!ssh)
+        {
+            if (configured is not null)
+            {
+                repository.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
+            }
+            return;
+        }
+        var messages = Path.Combine(MainGitDirectory, SshTransport.MessagesName);
+        File.Delete(messages);
+        var script = GitRepository.WriteSshScript(MainGitDirectory, options);
+        if (configured != script)
+        {
+            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
+        }
+    }
+
+    private string MainGitDirectory => Path.Combine(options.Root, ".git");
+
     private static Repository? TryOpen(string gitDirectory)
     {
         try
@@ -122,7 +143,7 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         }
     }
 
-    private Commit Fetch(Repository repository, GitModule module, string display, string url, ObjectId sha, CancellationToken cancellationToken)
+    private Commit Fetch(Repository repository, GitModule module, string display, string url, ObjectId sha, bool ssh, CancellationToken cancellationToken)
     {
         var shown = GitSynchronizer.RepoForLogs(url);
         var fetchOptions = new FetchOptions
@@ -132,7 +153,8 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
-        var depth = options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
+        // Over SSH all history, as for an SSH --repo (libgit2 1.8 cannot fetch shallow over SSH: see GitRepository.EffectiveDepth).
+        var depth = ssh ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
         try
         {
             ShallowFetch.Fetch(repository, RemoteName, [$"+{sha.Sha}:{FetchedRef}"], fetchOptions, depth);
@@ -148,7 +170,10 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             }
             catch (LibGit2SharpException e)
             {
-                throw new SyncException($"submodule '{module.Name}' at '{display}' could not be fetched from '{shown}' ({e.Message}): check its url in .gitmodules and the credentials for it", e);
+                var messages = ssh ? SshTransport.Messages(Path.Combine(MainGitDirectory, SshTransport.MessagesName)) : "";
+                throw new SyncException(messages.Length > 0
+                    ? $"submodule '{module.Name}' at '{display}': " + SshTransport.Explain(options, shown, messages, e.Message)
+                    : $"submodule '{module.Name}' at '{display}' could not be fetched from '{shown}' ({e.Message}): check its url in .gitmodules and the credentials for it", e);
             }
         }
         cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,4 @@
+using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
@@ -60,6 +61,42 @@ public sealed class SshTests : IAsyncLifetime
         Assert.Equal(SyncOutcome.Success, next.Outcome);
         Assert.Equal(second, next.Revision);
         Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(LinkPath, "index.html")));
+    }
+
+    [Fact]
+    public async Task ASubmoduleWithARelativeUrlIsFetchedOverSshWithTheSameKeyAndKnownHosts()
+    {
+        var lib = await server.CreateRepositoryAsync("lib");
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "lib over ssh"));
+        var site = await SubmoduleTests.CommitWithGitlinksAsync(origin, "site", [("vendor/lib", "lib", "../lib.git", libSha)], ("index.html", "home"));
+
+        var result = await SyncOnceAsync(Options());
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error + server.Log);
+        Assert.Equal(site, result.Revision);
+        Assert.Equal("lib over ssh", await File.ReadAllTextAsync(Path.Combine(LinkPath, "vendor", "lib", "lib.js")));
+        using var store = new Repository(root.Combine(".git", "modules", "lib"));
+        Assert.Equal(lib.Url, store.Network.Remotes["origin"].Url);
+        Assert.Equal(root.Combine(".git", SshTransport.ScriptName), store.Config.Get<string>("core.sshCommand").Value);
+    }
+
+    [Fact]
+    public async Task ASubmoduleOverSshWhoseHostKeyIsUnknownFailsWithSshsWordsAndTheOldRevisionStays()
+    {
+        var first = await origin.CommitAsync("one", ("index.html", "one"));
+        Assert.Equal(first, (await SyncOnceAsync(Options())).Revision);
+        var lib = await server.CreateRepositoryAsync("lib");
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
+        // An absolute URL to another host name: the known_hosts file has no key for "localhost".
+        var url = lib.Url.Replace("@127.0.0.1:", "@localhost:", StringComparison.Ordinal);
+        await SubmoduleTests.CommitWithGitlinksAsync(origin, "site", [("lib", "lib", url, libSha)]);
+
+        var result = await SyncOnceAsync(Options());
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains("submodule 'lib' at 'lib'", result.Error);
+        Assert.Contains("Host key verification failed", result.Error);
+        Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(LinkPath, "index.html")));
     }
 
     [Fact]

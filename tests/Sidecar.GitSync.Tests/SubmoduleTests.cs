@@ -248,7 +248,7 @@ public sealed class SubmoduleTests : IAsyncLifetime
         CommitWithGitlinksAsync(Site, message, links, files);
 
     // git add cannot record a gitlink without a checked-out submodule, so the index is given it directly.
-    private static async Task<string> CommitWithGitlinksAsync(OriginRepository repository, string message,
+    internal static async Task<string> CommitWithGitlinksAsync(OriginRepository repository, string message,
         (string Path, string Name, string Url, string Sha)[] links, params (string Path, string? Content)[] files)
     {
         var gitmodules = string.Concat(links.Select(l => $"[submodule \"{l.Name}\"]\n\tpath = {l.Path}\n\turl = {l.Url}\n"));
