@@ -58,14 +58,8 @@ public sealed class GitOrigin : IAsyncDisposable
     }
 
     /// <summary>Creates an empty bare repository served at <c>/NAME.git</c>.</summary>
-    public async Task<OriginRepository> CreateRepositoryAsync(string name = "site")
-    {
-        var bare = folder.Combine("repos", name + ".git");
-        await DemoRepository.CreateBareAsync(bare);
-        var workTree = folder.Combine("work", name);
-        Directory.CreateDirectory(workTree);
-        return new OriginRepository(bare, workTree, $"{BaseUrl}/{name}.git");
-    }
+    public Task<OriginRepository> CreateRepositoryAsync(string name = "site") =>
+        OriginRepository.CreateAsync(folder, name, _ => $"{BaseUrl}/{name}.git");
 
     public async ValueTask DisposeAsync()
     {
@@ -83,6 +77,16 @@ public sealed class OriginRepository(string bare, string workTree, string url)
     public string WorkTree { get; } = workTree;
 
     public string Url { get; } = url;
+
+    /// <summary>Creates an empty bare repository at <c>FOLDER/repos/NAME.git</c>, its work tree at <c>FOLDER/work/NAME</c>.</summary>
+    public static async Task<OriginRepository> CreateAsync(TempFolder folder, string name, Func<string, string> urlOfBarePath)
+    {
+        var bare = folder.Combine("repos", name + ".git");
+        await DemoRepository.CreateBareAsync(bare);
+        var workTree = folder.Combine("work", name);
+        Directory.CreateDirectory(workTree);
+        return new OriginRepository(bare, workTree, urlOfBarePath(bare));
+    }
 
     /// <summary>Writes the files (a null content deletes one) and commits the whole work tree; returns the new SHA.</summary>
     public async Task<string> CommitAsync(string message, params (string Path, string? Content)[] files)

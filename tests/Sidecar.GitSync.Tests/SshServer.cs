@@ -124,14 +124,8 @@ public sealed class SshServer : IAsyncDisposable
     }
 
     /// <summary>Creates an empty bare repository in the server's folder and returns it with its <c>ssh://</c> URL.</summary>
-    public async Task<OriginRepository> CreateRepositoryAsync(string name = "site")
-    {
-        var bare = Folder.Combine("repos", name + ".git");
-        await DemoRepository.CreateBareAsync(bare);
-        var workTree = Folder.Combine("work", name);
-        Directory.CreateDirectory(workTree);
-        return new OriginRepository(bare, workTree, $"ssh://{Environment.UserName}@127.0.0.1:{Port}{bare}");
-    }
+    public Task<OriginRepository> CreateRepositoryAsync(string name = "site") =>
+        OriginRepository.CreateAsync(Folder, name, bare => $"ssh://{Environment.UserName}@127.0.0.1:{Port}{bare}");
 
     public async ValueTask DisposeAsync()
     {
