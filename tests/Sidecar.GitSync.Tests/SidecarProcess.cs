@@ -47,6 +47,8 @@ public sealed class SidecarProcess : IDisposable
         }
         // The test run's own OTLP settings must not leak into the sidecar.
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        // No diagnostics pipes in /tmp: a process killed hard cannot remove them, and the crash tests kill 20.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
