@@ -201,27 +201,35 @@ public sealed partial class GitRepository : IDisposable
     /// </summary>
     public void ConfigureSsh(GitSyncOptions options)
     {
-        var script = Path.Combine(GitDirectory, SshTransport.ScriptName);
-        var messages = Path.Combine(GitDirectory, SshTransport.MessagesName);
         // Messages of an earlier sync must not be taken for this one's.
-        File.Delete(messages);
-        var configured = repository.Config.Get<string>("core.sshCommand", ConfigurationLevel.Local)?.Value;
+        File.Delete(Path.Combine(GitDirectory, SshTransport.MessagesName));
         if (!SshTransport.IsSsh(options.Repo))
         {
             sshOptions = null;
-            File.Delete(script);
-            if (configured is not null)
-            {
-                repository.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
-            }
+            File.Delete(Path.Combine(GitDirectory, SshTransport.ScriptName));
+            PointSshCommandAt(repository, null);
             return;
         }
-        WriteSshScript(GitDirectory, options);
-        if (configured != script)
-        {
-            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
-        }
+        PointSshCommandAt(repository, WriteSshScript(GitDirectory, options));
         sshOptions = options;
+    }
+
+    /// <summary>Sets the store's <c>core.sshCommand</c> to <paramref name="script"/> (null removes it), writing only on a change.</summary>
+    public static void PointSshCommandAt(Repository store, string? script)
+    {
+        var configured = store.Config.Get<string>("core.sshCommand", ConfigurationLevel.Local)?.Value;
+        if (configured == script)
+        {
+            return;
+        }
+        if (script is null)
+        {
+            store.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
+        }
+        else
+        {
+            store.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
+        }
     }
 
     /// <summary>

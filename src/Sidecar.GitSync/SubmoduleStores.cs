@@ -111,22 +111,11 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
     // An SSH submodule goes through the same ssh command (keys, known_hosts) as an SSH --repo: the script in ROOT/.git.
     private void UseSsh(Repository repository, bool ssh)
     {
-        var configured = repository.Config.Get<string>("core.sshCommand", ConfigurationLevel.Local)?.Value;
-        if (!ssh)
+        if (ssh)
         {
-            if (configured is not null)
-            {
-                repository.Config.Unset("core.sshCommand", ConfigurationLevel.Local);
-            }
-            return;
+            File.Delete(Path.Combine(MainGitDirectory, SshTransport.MessagesName));
         }
-        var messages = Path.Combine(MainGitDirectory, SshTransport.MessagesName);
-        File.Delete(messages);
-        var script = GitRepository.WriteSshScript(MainGitDirectory, options);
-        if (configured != script)
-        {
-            repository.Config.Set("core.sshCommand", script, ConfigurationLevel.Local);
-        }
+        GitRepository.PointSshCommandAt(repository, ssh ? GitRepository.WriteSshScript(MainGitDirectory, options) : null);
     }
 
     private string MainGitDirectory => Path.Combine(options.Root, ".git");

@@ -26,7 +26,7 @@ public sealed class FileResponseWriter
             // A range is served from the file as it is, so its offsets mean the same to every client.
             if (!wantsRange)
             {
-                representation = Negotiate(entry, request.Headers.AcceptEncoding) ?? representation;
+                representation = Negotiate(entry, request.Headers.AcceptEncoding, build: true, out _) ?? representation;
             }
         }
         headers.ETag = representation.ETag;
@@ -90,30 +90,8 @@ public sealed class FileResponseWriter
         {
             return true;
         }
-        var acceptEncoding = context.Request.Headers.AcceptEncoding;
-        if (acceptEncoding.Count == 0)
-        {
-            return true;
-        }
-        // The same order as Negotiate: the first accepted form that exists is the one sent.
-        var accepted = AcceptEncoding.Parse(acceptEncoding);
-        foreach (var (coding, form) in (ReadOnlySpan<(ContentCoding, Lazy<Representation?>?)>)[(ContentCoding.Brotli, entry.Brotli), (ContentCoding.Gzip, entry.Gzip)])
-        {
-            if ((accepted & coding) == 0 || form is null)
-            {
-                continue;
-            }
-            if (!form.IsValueCreated)
-            {
-                // Not built yet: this request would compress it.
-                return false;
-            }
-            if (form.Value is { } representation)
-            {
-                return representation.Body is not null;
-            }
-        }
-        return true;
+        var chosen = Negotiate(entry, context.Request.Headers.AcceptEncoding, build: false, out var unbuilt);
+        return !unbuilt && (chosen is null || chosen.Body is not null);
     }
 
     /// <summary>The site's 404 page: its bytes with status 404, never cached by clients, no validators or ranges.</summary>
@@ -127,20 +105,34 @@ public sealed class FileResponseWriter
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : SendAsync(context, page.Identity, 0, page.Identity.Length);
     }
 
-    private static Representation? Negotiate(FileEntry entry, Microsoft.Extensions.Primitives.StringValues acceptEncoding)
+    /// <summary>
+    /// The coded form this request gets: the first accepted one, brotli then gzip, that exists (a form
+    /// can turn out not worth having). With <paramref name="build"/> false nothing is compressed: a form
+    /// not built yet ends the search with <paramref name="unbuilt"/> set.
+    /// </summary>
+    private static Representation? Negotiate(FileEntry entry, Microsoft.Extensions.Primitives.StringValues acceptEncoding, bool build, out bool unbuilt)
     {
+        unbuilt = false;
         if (acceptEncoding.Count == 0)
         {
             return null;
         }
         var accepted = AcceptEncoding.Parse(acceptEncoding);
-        if ((accepted & ContentCoding.Brotli) != 0 && entry.Brotli?.Value is { } brotli)
+        foreach (var (coding, form) in (ReadOnlySpan<(ContentCoding, Lazy<Representation?>?)>)[(ContentCoding.Brotli, entry.Brotli), (ContentCoding.Gzip, entry.Gzip)])
         {
-            return brotli;
-        }
-        if ((accepted & ContentCoding.Gzip) != 0 && entry.Gzip?.Value is { } gzip)
-        {
-            return gzip;
+            if ((accepted & coding) == 0 || form is null)
+            {
+                continue;
+            }
+            if (!build && !form.IsValueCreated)
+            {
+                unbuilt = true;
+                return null;
+            }
+            if (form.Value is { } representation)
+            {
+                return representation;
+            }
         }
         return null;
     }
