@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using LibGit2Sharp;
 
@@ -7,7 +8,11 @@ namespace Sidecar.GitSync;
 /// A fetch that honours <see cref="FetchOptions.Depth"/>. LibGit2Sharp 0.32's <c>Commands.Fetch</c>
 /// drops the depth (only <c>Repository.Clone</c> passes it on), so this does what
 /// <c>Commands.Fetch</c> does with the depth set, through the library's internal fetch call.
+/// The internal members it reaches are named to the trimmer below, so a Native AOT build keeps them.
 /// </summary>
+[UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The LibGit2Sharp types are named as literals and kept by the DynamicDependency attributes.")]
+[UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "The constructors are kept by the DynamicDependency attributes.")]
+[UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "The members are kept by the DynamicDependency attributes.")]
 internal static class ShallowFetch
 {
     private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
@@ -21,6 +26,13 @@ internal static class ShallowFetch
     private static readonly MethodInfo RemoteLookup = Proxy.GetMethod("git_remote_lookup", Internal)!;
     private static readonly MethodInfo RemoteFetch = Proxy.GetMethod("git_remote_fetch", Internal)!;
 
+    [DynamicDependency("git_remote_lookup", "LibGit2Sharp.Core.Proxy", "LibGit2Sharp")]
+    [DynamicDependency("git_remote_fetch", "LibGit2Sharp.Core.Proxy", "LibGit2Sharp")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, "LibGit2Sharp.Core.GitFetchOptionsWrapper", "LibGit2Sharp")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, "LibGit2Sharp.Core.GitFetchOptions", "LibGit2Sharp")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, "LibGit2Sharp.Core.GitProxyOptions", "LibGit2Sharp")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicConstructors | DynamicallyAccessedMemberTypes.NonPublicMethods, "LibGit2Sharp.RemoteCallbacks", "LibGit2Sharp")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.NonPublicProperties, typeof(Repository))]
     public static void Fetch(Repository repository, string remoteName, IEnumerable<string> refspecs, FetchOptions options, int depth)
     {
         if (depth <= 0)

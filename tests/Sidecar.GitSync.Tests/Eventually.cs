@@ -12,4 +12,15 @@ public static class Eventually
             await Task.Delay(25);
         }
     }
+
+    /// <summary>As above, with the process's output in the message when it does not hold.</summary>
+    public static async Task HoldsAsync(Func<bool> condition, string because, SidecarProcess process, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"within {seconds} s: {because}\n{process.Output}");
+            await Task.Delay(25);
+        }
+    }
 }

@@ -5,7 +5,10 @@ using System.Text;
 
 namespace Sidecar.GitSync.Tests;
 
-/// <summary>The built Sidecar.GitSync executable, run as a user runs it; killed when disposed.</summary>
+/// <summary>
+/// The built Sidecar.GitSync executable, run as a user runs it; killed when disposed. SIDECAR_GITSYNC_BINARY names
+/// another build to run instead, such as the Native AOT executable of <c>dotnet publish</c> (docs/gitsync.md).
+/// </summary>
 public sealed class SidecarProcess : IDisposable
 {
     private readonly Process process;
@@ -33,9 +36,26 @@ public sealed class SidecarProcess : IDisposable
         process.WaitForExit();
     }
 
-    public static SidecarProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    public static string Binary { get; } =
+        Environment.GetEnvironmentVariable("SIDECAR_GITSYNC_BINARY") is { Length: > 0 } binary
+            ? Path.GetFullPath(binary)
+            : Path.Combine(AppContext.BaseDirectory, "Sidecar.GitSync");
+
+    public int ExitCode => process.ExitCode;
+
+    public bool WaitForExit(TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Sidecar.GitSync"))
+        if (!process.WaitForExit(timeout))
+        {
+            return false;
+        }
+        process.WaitForExit();
+        return true;
+    }
+
+    public static SidecarProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? binary = null)
+    {
+        var start = new ProcessStartInfo(binary ?? Binary)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using Sidecar.Tests;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>
+/// The sidecar as it is deployed: <c>dotnet publish</c> compiles it ahead of time (Native AOT) into one executable.
+/// The rest of the suite runs the JIT build; these run the published executable through the paths where the two can
+/// differ: the reflection into LibGit2Sharp that keeps <c>--depth</c>, libgit2's native calls, configuration binding,
+/// the HTTP endpoints, signals and a hard kill.
+/// </summary>
+public sealed class NativeAotTests(NativeAotBuild build) : IClassFixture<NativeAotBuild>, IAsyncLifetime
+{
+    private const int SigTerm = 15;
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public void ThePublishedSidecarIsOneNativeExecutable()
+    {
+        Assert.True(File.Exists(build.Binary), build.Log);
+        // No IL of our own and no runtime next to it: nothing for a JIT to compile or map.
+        Assert.Empty(Directory.GetFiles(build.Output, "*.dll"));
+        Assert.Empty(Directory.GetFiles(build.Output, "*.runtimeconfig.json"));
+    }
+
+    [Fact]
+    public async Task ItSyncsShallowServesItsEndpointsAndStopsCleanly()
+    {
+        var first = await bed.Repository.CommitAsync("one", ("index.html", "one"), ("docs/page.html", "page"));
+        var port = SidecarProcess.FreePort();
+        using var sidecar = Start(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--period", "100ms",
+             "--http-bind", $"127.0.0.1:{port}", "--http-metrics"]);
+
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "the first sync publishes", sidecar);
+        // --depth 1 (the default) reached libgit2 through the reflection the trimmer had to keep.
+        Assert.Equal([first], File.ReadAllLines(bed.Root.Combine(".git", "shallow")));
+        var second = await bed.Repository.CommitAsync("two", ("index.html", "two"));
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{second}", "the loop publishes the next commit", sidecar);
+        Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+        Assert.Equal("page", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "docs", "page.html")));
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal($"ok {second}\n", await client.GetStringAsync("/"));
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("git_sync_count_total{status=\"success\"}", metrics);
+        Assert.Contains("git_fetch_count_total", metrics);
+
+        Assert.Equal(0, kill(sidecar.Id, SigTerm));
+        Assert.True(sidecar.WaitForExit(TimeSpan.FromSeconds(20)), sidecar.Output);
+        Assert.Equal(0, sidecar.ExitCode);
+    }
+
+    [Fact]
+    public async Task KilledHardItRestartsAndCompletesTheSync()
+    {
+        var files = Enumerable.Range(0, 200).Select(i => ($"pages/{i % 10}/page{i}.html", (string?)$"page {i}")).ToArray();
+        await bed.Repository.CommitAsync("seed", files);
+        var next = await bed.Repository.CommitAsync("next", ("pages/0/page0.html", "changed"));
+        string[] arguments = ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--period", "10ms"];
+        using (var killed = Start(arguments))
+        {
+            await Task.Delay(300);
+            killed.KillHard();
+        }
+
+        using var sidecar = Start([.. arguments, "--one-time"]);
+        Assert.True(sidecar.WaitForExit(TimeSpan.FromSeconds(60)), sidecar.Output);
+        Assert.True(sidecar.ExitCode == 0, sidecar.Output);
+        Assert.Equal($".worktrees/{next}", bed.LinkTarget);
+        Assert.Equal("changed", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "pages", "0", "page0.html")));
+        Assert.Equal(200, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task ABadFlagIsRefusedWithTheFix()
+    {
+        using var sidecar = Start(["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--depth", "-3"]);
+        Assert.True(sidecar.WaitForExit(TimeSpan.FromSeconds(20)), sidecar.Output);
+        Assert.NotEqual(0, sidecar.ExitCode);
+        Assert.Contains("--depth", sidecar.Output);
+    }
+
+    private SidecarProcess Start(IEnumerable<string> arguments) => SidecarProcess.Start(arguments, binary: build.Binary);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+}
+
+/// <summary>Publishes Sidecar.GitSync once for <see cref="NativeAotTests"/>, as its container image is built.</summary>
+public sealed class NativeAotBuild : IDisposable
+{
+    private readonly TempFolder folder = new("sidecar-aot");
+
+    public NativeAotBuild()
+    {
+        Output = folder.Combine("publish");
+        var project = Path.Combine(RepositoryRoot(), "src", "Sidecar.GitSync", "Sidecar.GitSync.csproj");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // No build servers: nothing of the build may outlive the tests.
+        foreach (var argument in (string[])["publish", project, "-c", "Release", "-o", Output, "--disable-build-servers", "-nodeReuse:false", "-v", "q", "-nologo"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var publish = Process.Start(start)!;
+        var output = publish.StandardOutput.ReadToEndAsync();
+        var error = publish.StandardError.ReadToEndAsync();
+        if (!publish.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            publish.Kill(entireProcessTree: true);
+        }
+        publish.WaitForExit();
+        Log = $"dotnet publish exited {publish.ExitCode}:\n{output.Result}\n{error.Result}";
+        Binary = Path.Combine(Output, "Sidecar.GitSync");
+    }
+
+    public string Output { get; }
+
+    public string Binary { get; }
+
+    public string Log { get; }
+
+    public void Dispose() => folder.Dispose();
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Sidecar.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Sidecar.sln above {AppContext.BaseDirectory}");
+    }
+}
