@@ -1,10 +1,12 @@
-# Sourced by run.sh and rss.sh: builds the sidecar and the demo origin (Release), generates the bench site
-# (FILES pages of 1-4 KB in 100 folders, one commit) in $WORK/src, and serves it as bench.git over smart HTTP
-# on 127.0.0.1:$PORT. Sets SIDECAR (SIDECAR_BINARY measures another build of it), URL and ORIGIN_PID (the caller's
-# cleanup stops it).
+# Sourced by run.sh and rss.sh: publishes the sidecar as its image is built (Native AOT), builds its JIT build and
+# the demo origin (Release), generates the bench site (FILES pages of 1-4 KB in 100 folders, one commit) in
+# $WORK/src, and serves it as bench.git over smart HTTP on 127.0.0.1:$PORT. Sets SIDECAR (the published executable;
+# SIDECAR_BINARY measures another build, such as the JIT one: src/Sidecar.GitSync/bin/Release/net10.0/Sidecar.GitSync),
+# URL and ORIGIN_PID (the caller's cleanup stops it).
+dotnet publish -c Release -v q --disable-build-servers src/Sidecar.GitSync >/dev/null
 dotnet build -c Release -v q src/Sidecar.GitSync >/dev/null
 dotnet build -c Release -v q src/Sidecar.DemoOrigin >/dev/null
-SIDECAR=${SIDECAR_BINARY:-src/Sidecar.GitSync/bin/Release/net10.0/Sidecar.GitSync}
+SIDECAR=${SIDECAR_BINARY:-src/Sidecar.GitSync/bin/Release/net10.0/linux-x64/publish/Sidecar.GitSync}
 ORIGIN=src/Sidecar.DemoOrigin/bin/Release/net10.0/Sidecar.DemoOrigin
 
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com

@@ -190,6 +190,13 @@ public sealed partial class GitRepository : IDisposable
         {
             throw new SyncException($"--ref {revision.RemoteRef} could not be fetched ({e.Message}): give a commit that exists on the remote and is reachable from one of its branches or tags", e);
         }
+        catch (NotFoundException e)
+        {
+            // The remote has the ref (it was just listed), so the missing object is ours: a commit whose parent the
+            // store lacks without a shallow mark, left by a crash mid-fetch. Not a NotFoundException any more, so the
+            // sync repairs the store (GitSynchronizer.SyncCore).
+            throw new LibGit2SharpException($"the object store is missing history the fetch walks ({e.Message})", e);
+        }
         cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");

@@ -40,6 +40,50 @@ internal static class ShallowFetch
             Commands.Fetch(repository, remoteName, refspecs, options, null);
             return;
         }
+        var marks = Path.Combine(repository.Info.Path, "shallow");
+        var before = ReadMarks(marks);
+        FetchWithDepth(repository, remoteName, refspecs, options, depth);
+        if (depth != int.MaxValue)
+        {
+            KeepEarlierMarks(repository, marks, before);
+        }
+    }
+
+    /// <summary>
+    /// libgit2 1.8 rewrites <c>.git/shallow</c> with the boundary of the last fetch only; git keeps every mark. A
+    /// commit of an earlier fetch whose parent was never fetched would then look whole, and any walk through it (gc
+    /// from a kept snapshot, or the next negotiation when a crash left a ref on it) fails with "object not found".
+    /// So the marks the fetch dropped go back, for each such commit that is still in the store and still lacks a
+    /// parent (a deepening fetch that brought the parents leaves them off).
+    /// </summary>
+    private static void KeepEarlierMarks(Repository repository, string marks, HashSet<string> before)
+    {
+        var after = ReadMarks(marks);
+        var dropped = before.Where(sha => !after.Contains(sha)).ToList();
+        if (dropped.Count == 0)
+        {
+            return;
+        }
+        // A store opened afresh: this one may hold the dropped commits parsed with the old marks (no parents).
+        using var probe = new Repository(repository.Info.Path);
+        var boundary = dropped
+            .Where(sha => probe.Lookup<Commit>(sha) is { } commit && commit.Parents.Any(parent => !probe.ObjectDatabase.Contains(parent.Id)))
+            .ToList();
+        if (boundary.Count == 0)
+        {
+            return;
+        }
+        var temporary = marks + ".sidecar";
+        File.WriteAllLines(temporary, after.Concat(boundary).Order(StringComparer.Ordinal));
+        File.Move(temporary, marks, overwrite: true);
+    }
+
+    private static HashSet<string> ReadMarks(string marks) => File.Exists(marks)
+        ? File.ReadLines(marks).Select(line => line.Trim()).Where(line => line.Length > 0).ToHashSet(StringComparer.Ordinal)
+        : [];
+
+    private static void FetchWithDepth(Repository repository, string remoteName, IEnumerable<string> refspecs, FetchOptions options, int depth)
+    {
 
         using var remote = (IDisposable)RemoteLookup.Invoke(null, [RepositoryHandle.GetValue(repository), remoteName, true])!;
         using var wrapper = (IDisposable)Activator.CreateInstance(OptionsWrapper, nonPublic: true)!;

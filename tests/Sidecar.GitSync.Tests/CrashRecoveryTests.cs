@@ -44,6 +44,31 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.Equal([last], bed.Snapshots);
     }
 
+    [Fact]
+    public async Task AStoreACrashLeftWithAnUnmarkedShallowCommitIsRepaired()
+    {
+        // What a kill inside libgit2's fetch once left (found by the test above): .git/shallow rewritten for the
+        // new tip while a ref still points at an older commit whose parent was never fetched.
+        await bed.Repository.CommitAsync("seed", ("index.html", "seed"));
+        await bed.Repository.CommitAsync("a", ("index.html", "a"));
+        var older = (await bed.SyncOnceAsync(bed.Options())).Revision!;
+        await bed.Repository.CommitAsync("b", ("index.html", "b"));
+        var newer = (await bed.SyncOnceAsync(bed.Options())).Revision!;
+        var git = bed.Root.Combine(".git");
+        await File.WriteAllTextAsync(Path.Combine(git, "shallow"), newer + "\n");
+        using (var store = new LibGit2Sharp.Repository(git))
+        {
+            store.Refs.Add("refs/remotes/origin/main", new LibGit2Sharp.ObjectId(older), allowOverwrite: true);
+        }
+
+        var last = await bed.Repository.CommitAsync("c", ("index.html", "c"));
+        var result = await bed.SyncOnceAsync(bed.Options());
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal(last, result.Revision);
+        Assert.Equal("c", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
+    }
+
     private void AssertCompleteSnapshotOrNone(Dictionary<string, string> expected)
     {
         if (bed.LinkTarget is not { } target)

@@ -1,3 +1,4 @@
+using Sidecar.DemoOrigin;
 using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -91,6 +92,33 @@ public sealed class SyncTests : IAsyncLifetime
         using var full = new Repository(bed.Root.Combine(".git"));
         Assert.False(File.Exists(bed.Root.Combine(".git", "shallow")));
         Assert.Equal(4, full.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = result.Revision }).Count());
+    }
+
+    [Fact]
+    public async Task AfterManyShallowSyncsEveryCommitInTheStoreHasItsParentsOrIsMarkedShallow()
+    {
+        // libgit2 writes .git/shallow with the boundary of the last fetch only. A commit of an earlier fetch then has
+        // a missing parent and no mark, and any walk through it (the next fetch's negotiation when a ref was left
+        // behind by a crash, or gc from a kept snapshot) fails with "object not found".
+        var revisions = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            await bed.Repository.CommitAsync($"c{i}", ("a.txt", i.ToString()));
+            await bed.Repository.CommitAsync($"d{i}", ("b.txt", i.ToString()));
+            var result = await bed.SyncOnceAsync(bed.Options(o => o.Depth = 1));
+            Assert.Equal(SyncOutcome.Success, result.Outcome);
+            revisions.Add(result.Revision!);
+        }
+
+        var fsck = await GitCli.RunAsync(bed.Root.Path, "--git-dir=.git", "fsck", "--connectivity-only", "--no-dangling");
+        Assert.DoesNotContain("missing", fsck);
+        Assert.DoesNotContain("broken", fsck);
+        var shallow = File.ReadAllLines(bed.Root.Combine(".git", "shallow"));
+        // Each fetched tip lacks its parent (two commits land between syncs), so each keeps its mark.
+        Assert.Equal(revisions.Order(StringComparer.Ordinal), shallow.Order(StringComparer.Ordinal));
+        // A walk from the oldest fetched commit stops at its mark instead of failing.
+        using var store = new Repository(bed.Root.Combine(".git"));
+        Assert.Single(store.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = revisions[0] }));
     }
 
     [Theory]
