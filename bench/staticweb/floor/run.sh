@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The floor under StaticWeb's 1 KB figure: nginx, Sidecar.StaticWeb (1 KB through a git-sync-style link), and the two
+# least servers of Program.cs here (Kestrel + app.Run; Kestrel's transport + canned responses), same wrk settings as
+# ../run.sh, servers interleaved. StaticWeb also once with OTEL_SDK_DISABLED=true, to size its telemetry.
+# Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64)
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+DURATION=${DURATION:-10s}; ROUNDS=${ROUNDS:-2}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}
+WORK=$(mktemp -d /tmp/staticweb-floor.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$WORK/site/.worktrees/rev-a" "$WORK/nginx-tmp"
+head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/site/.worktrees/rev-a/1k.txt"
+ln -s .worktrees/rev-a "$WORK/site/current"
+chmod -R a+rX "$WORK"
+
+dotnet build -c Release -v q --nologo bench/staticweb/floor -o "$WORK/floor" >/dev/null
+dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes auto; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn; daemon off;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types; access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_requests 1000000; open_file_cache max=10000 inactive=60s;
+  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
+  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
+  server { listen 127.0.0.1:18711; root $WORK/site/current; }
+}
+CONF
+nginx -c "$WORK/nginx.conf" & PIDS+=($!)
+"$WORK/floor/Floor" kestrel 18712 >/dev/null 2>&1 & PIDS+=($!)
+"$WORK/floor/Floor" raw 18713 >/dev/null 2>&1 & PIDS+=($!)
+Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$WORK/site/current" --urls http://127.0.0.1:18714 >/dev/null 2>&1 & PIDS+=($!)
+OTEL_SDK_DISABLED=true Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$WORK/site/current" --urls http://127.0.0.1:18715 >/dev/null 2>&1 & PIDS+=($!)
+
+declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18714]=StaticWeb [18715]="StaticWeb, OTEL_SDK_DISABLED")
+for port in 18711 18712 18713 18714 18715; do
+  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" && break; sleep 0.2; done
+  wrk -t1 -c4 -d2s "http://127.0.0.1:$port/1k.txt" >/dev/null
+done
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $(nproc) cores"
+echo
+echo "| server | round | req/s | vs nginx | p99 |"
+echo "|---|---|---|---|---|"
+for round in $(seq "$ROUNDS"); do
+  nginx_rps=
+  for port in 18711 18712 18713 18714 18715; do
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/1k.txt")
+    rps=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out"); p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    [ -z "$nginx_rps" ] && nginx_rps=$rps
+    echo "| ${NAME[$port]} | $round | $rps | $(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }') | $p99 |"
+  done
+done
