@@ -171,6 +171,94 @@ public static class GitGarbageCollector
     }
 
     // As git prune does: the shallow list keeps only commits that are still in the store.
+    /// <summary>
+    /// Repacks the submodule stores under <c>GITDIR/modules</c> (<see cref="SubmoduleStores"/>), each keeping the commits
+    /// that <paramref name="keep"/>'s trees point at by gitlink (any path: a superset, since the store of each submodule
+    /// skips ids it lacks) and its refs; then the stores nested in each, from the commits kept there. A store is
+    /// repacked when <paramref name="needed"/> says so (the auto thresholds, or always).
+    /// </summary>
+    public static IReadOnlyList<(string Store, GcResult Result)> CollectSubmodules(string gitDirectory, IEnumerable<string> keep, Func<string, bool> needed)
+    {
+        var done = new List<(string, GcResult)>();
+        var modules = Path.Combine(gitDirectory, "modules");
+        if (!Directory.Exists(modules))
+        {
+            return done;
+        }
+        // The trees are walked only when a store is to be repacked or has stores of its own.
+        List<string>? links = null;
+        foreach (var store in Stores(modules).ToList())
+        {
+            if (needed(store))
+            {
+                links ??= GitLinks(gitDirectory, keep);
+                done.Add((store, Collect(store, links)));
+            }
+            if (Directory.Exists(Path.Combine(store, "modules")))
+            {
+                links ??= GitLinks(gitDirectory, keep);
+                done.AddRange(CollectSubmodules(store, links, needed));
+            }
+        }
+        return done;
+    }
+
+    // The ids of the submodule commits that the trees of the given commits name, at any depth.
+    private static List<string> GitLinks(string gitDirectory, IEnumerable<string> commits)
+    {
+        var links = new HashSet<string>(StringComparer.Ordinal);
+        using var repository = new Repository(gitDirectory);
+        var seenTrees = new HashSet<ObjectId>();
+        foreach (var sha in commits.Distinct())
+        {
+            if (repository.Lookup<Commit>(sha) is { } commit)
+            {
+                AddGitLinks(commit.Tree, links, seenTrees);
+            }
+        }
+        return [.. links];
+    }
+
+    private static void AddGitLinks(Tree tree, HashSet<string> links, HashSet<ObjectId> seenTrees)
+    {
+        if (!seenTrees.Add(tree.Id))
+        {
+            return;
+        }
+        foreach (var entry in tree)
+        {
+            switch (entry.TargetType)
+            {
+                case TreeEntryTargetType.GitLink:
+                    links.Add(entry.Target.Sha);
+                    break;
+                case TreeEntryTargetType.Tree:
+                    AddGitLinks((Tree)entry.Target, links, seenTrees);
+                    break;
+            }
+        }
+    }
+
+    // The stores directly under a modules folder: a submodule name may hold slashes, so a store can sit deeper than
+    // one level; a store is a folder with objects/ and HEAD, and what nests in it is under its own modules/.
+    private static IEnumerable<string> Stores(string modules)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(modules))
+        {
+            if (Directory.Exists(Path.Combine(folder, "objects")) && File.Exists(Path.Combine(folder, "HEAD")))
+            {
+                yield return folder;
+            }
+            else
+            {
+                foreach (var store in Stores(folder))
+                {
+                    yield return store;
+                }
+            }
+        }
+    }
+
     private static void PruneShallow(string gitDirectory, HashSet<string> kept)
     {
         var shallow = Path.Combine(gitDirectory, "shallow");

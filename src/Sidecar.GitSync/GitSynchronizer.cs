@@ -148,20 +148,33 @@ public sealed class GitSynchronizer(
         gc?.SetTag("gitsync.gc.mode", options.GitGc.ToString().ToLowerInvariant());
         try
         {
-            if (!Directory.Exists(GitDirectory)
-                || (options.GitGc == GitGcMode.Auto && !GitGarbageCollector.NeedsAuto(GitDirectory, options.GcAutoPackLimit, options.GcAutoLooseObjects)))
+            if (!Directory.Exists(GitDirectory))
             {
                 gc?.SetTag("gitsync.gc.repacked", false);
                 return;
             }
-            var keep = publisher.SnapshotRevisions().Append(result.Revision).Append(publisher.CurrentRevision()).OfType<string>();
-            var done = GitGarbageCollector.Collect(GitDirectory, keep);
-            gc?.SetTag("gitsync.gc.repacked", true);
-            gc?.SetTag("gitsync.gc.objects", done.Objects);
-            gc?.SetTag("gitsync.gc.packs_removed", done.PacksRemoved);
-            gc?.SetTag("gitsync.gc.loose_removed", done.LooseRemoved);
-            logger.LogInformation("gc: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
-                done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+            bool Needed(string store) => options.GitGc != GitGcMode.Auto
+                || GitGarbageCollector.NeedsAuto(store, options.GcAutoPackLimit, options.GcAutoLooseObjects);
+            var keep = publisher.SnapshotRevisions().Append(result.Revision).Append(publisher.CurrentRevision()).OfType<string>().ToList();
+            var repacked = Needed(GitDirectory);
+            gc?.SetTag("gitsync.gc.repacked", repacked);
+            if (repacked)
+            {
+                var done = GitGarbageCollector.Collect(GitDirectory, keep);
+                gc?.SetTag("gitsync.gc.objects", done.Objects);
+                gc?.SetTag("gitsync.gc.packs_removed", done.PacksRemoved);
+                gc?.SetTag("gitsync.gc.loose_removed", done.LooseRemoved);
+                logger.LogInformation("gc: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
+                    done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+            }
+            // The submodule stores, each by its own thresholds under auto.
+            var modules = GitGarbageCollector.CollectSubmodules(GitDirectory, keep, Needed);
+            gc?.SetTag("gitsync.gc.submodule_stores_repacked", modules.Count);
+            foreach (var (store, done) in modules)
+            {
+                logger.LogInformation("gc of submodule store {Store}: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
+                    Path.GetRelativePath(GitDirectory, store), done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+            }
         }
         catch (Exception e)
         {

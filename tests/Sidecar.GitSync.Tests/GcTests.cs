@@ -34,6 +34,50 @@ public sealed class GcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AlwaysRepacksTheSubmoduleStoresToWhatTheKeptCommitsPointAt()
+    {
+        void Always(GitSyncOptions o) => o.GitGc = GitGcMode.Always;
+        var lib = await bed.Origin.CreateRepositoryAsync("lib");
+        var inner = await bed.Origin.CreateRepositoryAsync("inner");
+        string? lastLib = null, lastInner = null, firstLib = null, firstInner = null;
+        for (var i = 1; i <= 3; i++)
+        {
+            lastInner = await inner.CommitAsync($"inner {i}", ("inner.txt", $"inner v{i}"));
+            lastLib = await SubmoduleTests.CommitWithGitlinksAsync(lib, $"lib {i}", [("deps/inner", "inner", "../inner.git", lastInner)], ("lib.js", $"lib v{i}"));
+            await SubmoduleTests.CommitWithGitlinksAsync(bed.Repository, $"site {i}", [("vendor/lib", "lib", "../lib.git", lastLib)], ("index.html", $"site v{i}"));
+            var result = await bed.SyncOnceAsync(bed.Options(Always));
+            Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+            firstLib ??= lastLib;
+            firstInner ??= lastInner;
+        }
+
+        string[] stores = [Path.Combine(GitDirectory, "modules", "lib"), Path.Combine(GitDirectory, "modules", "lib", "modules", "inner")];
+        foreach (var store in stores)
+        {
+            Assert.Single(Directory.GetFiles(Path.Combine(store, "objects", "pack"), "*.pack"));
+        }
+        using (var libStore = new Repository(stores[0]))
+        {
+            Assert.Null(libStore.Lookup<Commit>(firstLib!));
+            Assert.Equal("lib v3", ((Blob)libStore.Lookup<Commit>(lastLib!)!["lib.js"].Target).GetContentText());
+        }
+        using (var innerStore = new Repository(stores[1]))
+        {
+            Assert.Null(innerStore.Lookup<Commit>(firstInner!));
+            Assert.Equal("inner v3", ((Blob)innerStore.Lookup<Commit>(lastInner!)!["inner.txt"].Target).GetContentText());
+        }
+        Assert.Equal("inner v3", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "vendor", "lib", "deps", "inner", "inner.txt")));
+
+        // The repacked stores serve the next bump as before.
+        var nextInner = await inner.CommitAsync("inner 4", ("inner.txt", "inner v4"));
+        var nextLib = await SubmoduleTests.CommitWithGitlinksAsync(lib, "lib 4", [("deps/inner", "inner", "../inner.git", nextInner)], ("lib.js", "lib v4"));
+        await SubmoduleTests.CommitWithGitlinksAsync(bed.Repository, "site 4", [("vendor/lib", "lib", "../lib.git", nextLib)]);
+        var next = await bed.SyncOnceAsync(bed.Options(Always));
+        Assert.True(next.Outcome == SyncOutcome.Success, next.Error);
+        Assert.Equal("inner v4", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "vendor", "lib", "deps", "inner", "inner.txt")));
+    }
+
+    [Fact]
     public async Task AlwaysLeavesOnePackOfWhatIsServedAndDropsWhatIsNoLongerKept()
     {
         void Always(GitSyncOptions o) => o.GitGc = GitGcMode.Always;
