@@ -33,7 +33,7 @@ public static class StaticWebApp
         {
             sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling;
             sockets.WaitForDataBeforeAllocatingBuffer = options.Value.WaitForDataBeforeAllocatingBuffer;
-            if (options.Value.InlineSocketScheduling)
+            if (options.Value.InlineSocketScheduling && options.Value.InlineSocketCompletions)
             {
                 InlineSocketCompletions.EnableUnlessSet();
             }

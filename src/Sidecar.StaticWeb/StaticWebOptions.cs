@@ -71,13 +71,20 @@ public sealed class StaticWebOptions
     public int MaxRequestLineBytes { get; set; } = 8 * 1024;
 
     /// <summary>
-    /// Serve files from memory on the socket's I/O thread instead of handing each request to the
-    /// thread pool (Kestrel's UnsafePreferInlineScheduling, plus the runtime's inline socket
-    /// completions unless <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> is set). Anything that
-    /// reads, hashes or compresses a file still moves to the thread pool, so a cache miss does not
-    /// hold up the other connections on that thread. On by default.
+    /// Serve files from memory on the thread that completed the socket read instead of handing each
+    /// request to the thread pool (Kestrel's UnsafePreferInlineScheduling). Anything that reads,
+    /// hashes or compresses a file still moves to the thread pool, so a cache miss does not hold up
+    /// the other connections on that thread. On by default.
     /// </summary>
     public bool InlineSocketScheduling { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="InlineSocketScheduling"/>, also run socket completions on the runtime's epoll
+    /// threads (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, unless the environment sets it
+    /// either way). A few percent more requests per second for small files, but one epoll thread then
+    /// serves all of its connections in turn, and the 99th percentile latency about doubles. Off by default.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; }
 
     /// <summary>
     /// The share of requests traced when the caller did not decide (no sampled <c>traceparent</c>),
