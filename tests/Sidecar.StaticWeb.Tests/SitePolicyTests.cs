@@ -179,8 +179,7 @@ public sealed class SiteOptionsTests : IAsyncLifetime
 
         Assert.True(sockets.UnsafePreferInlineScheduling);
         Assert.False(sockets.WaitForDataBeforeAllocatingBuffer);
-        // Inline socket completions stay off: they trade the 99th percentile for a few percent of throughput.
-        Assert.False(defaults.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.InlineSocketCompletions);
+        Assert.True(defaults.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.InlineSocketCompletions);
         // A miss (read from disk on the thread pool), then a hit (from memory on the socket thread).
         Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
         Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
@@ -188,9 +187,9 @@ public sealed class SiteOptionsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InlineSocketCompletionsAreOneSettingAway()
+    public async Task InlineSocketCompletionsAreSetUnlessTheEnvironmentDecided()
     {
-        await using var inline = new SiteFixture("--StaticWeb:InlineSocketCompletions=true");
+        await using var inline = new SiteFixture();
         inline.WriteRevision("rev1", ("a.txt", "inline"));
         inline.Publish("rev1");
         var before = Environment.GetEnvironmentVariable(InlineSocketCompletions.Variable);
@@ -206,7 +205,8 @@ public sealed class SiteOptionsTests : IAsyncLifetime
     [Fact]
     public async Task InlineSchedulingAndZeroByteReadsCanBeSwitched()
     {
-        await using var other = new SiteFixture("--StaticWeb:InlineSocketScheduling=false", "--StaticWeb:WaitForDataBeforeAllocatingBuffer=true");
+        await using var other = new SiteFixture("--StaticWeb:InlineSocketScheduling=false", "--StaticWeb:WaitForDataBeforeAllocatingBuffer=true",
+            "--StaticWeb:InlineSocketCompletions=false");
         other.WriteRevision("rev1", ("a.txt", "pooled"));
         other.Publish("rev1");
         await other.StartAsync();
@@ -214,6 +214,7 @@ public sealed class SiteOptionsTests : IAsyncLifetime
 
         Assert.False(sockets.UnsafePreferInlineScheduling);
         Assert.True(sockets.WaitForDataBeforeAllocatingBuffer);
+        Assert.False(other.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.InlineSocketCompletions);
         Assert.Equal("pooled", await other.Client.GetStringAsync("/a.txt"));
     }
 
