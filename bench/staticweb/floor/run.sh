@@ -43,20 +43,29 @@ OTEL_SDK_DISABLED=true Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT
   dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$WORK/site/current" --urls http://127.0.0.1:18715 >/dev/null 2>&1 & PIDS+=($!)
 
 declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18714]=StaticWeb [18715]="StaticWeb, OTEL_SDK_DISABLED")
+# The processes behind each port (nginx: master and workers), and their CPU ticks (user + system) summed.
+pids_of() { if [ "$1" = 18711 ]; then echo "$(cat "$WORK/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx.pid")")"; else ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; fi; }
+cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo $total; }
 for port in 18711 18712 18713 18714 18715; do
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" && break; sleep 0.2; done
   wrk -t1 -c4 -d2s "http://127.0.0.1:$port/1k.txt" >/dev/null
 done
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $(nproc) cores"
 echo
-echo "| server | round | req/s | vs nginx | p99 |"
-echo "|---|---|---|---|---|"
+echo "| server | round | req/s | vs nginx | p99 | CPU µs/req |"
+echo "|---|---|---|---|---|---|"
+TICKS=$(getconf CLK_TCK)
 for round in $(seq "$ROUNDS"); do
   nginx_rps=
   for port in 18711 18712 18713 18714 18715; do
+    # shellcheck disable=SC2046
+    before=$(cpu_ticks $(pids_of $port))
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/1k.txt")
+    # shellcheck disable=SC2046
+    after=$(cpu_ticks $(pids_of $port))
     rps=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out"); p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    cpu=$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$(awk '/requests in/ { print $1 }' <<<"$out")" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
     [ -z "$nginx_rps" ] && nginx_rps=$rps
-    echo "| ${NAME[$port]} | $round | $rps | $(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }') | $p99 |"
+    echo "| ${NAME[$port]} | $round | $rps | $(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { printf "%.2f", a / b }') | $p99 | $cpu |"
   done
 done
