@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -38,7 +39,14 @@ public static class Extensions
     /// </summary>
     public static TBuilder ExcludeFromTraces<TBuilder>(this TBuilder builder, params string[] paths) where TBuilder : IHostApplicationBuilder
     {
-        builder.Services.AddSingleton(new UntracedRequests(paths));
+        // Added to the filter of AddAspNetCoreInstrumentation (which configures the same options first), so only the
+        // service that asks pays for the check, and with no service lookup per request.
+        var untraced = new UntracedRequests(paths);
+        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
+        {
+            var filter = options.Filter;
+            options.Filter = context => (filter is null || filter(context)) && !untraced.Matches(context.Request);
+        });
         return builder;
     }
 
@@ -63,8 +71,7 @@ public static class Extensions
                     // Health probes and polls would drown the traces of real work.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && context.RequestServices.GetService<UntracedRequests>()?.Matches(context.Request) != true)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();

@@ -164,13 +164,12 @@ public sealed partial class GitRepository : IDisposable
     public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
         depth = EffectiveDepth(depth);
-        var canDeepen = sshOptions is null && !localTransport;
-        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !canDeepen))
+        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow))
         {
             return known;
         }
         // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.
-        var effectiveDepth = depth == 0 && repository.Info.IsShallow && canDeepen ? int.MaxValue : depth;
+        var effectiveDepth = depth == 0 && repository.Info.IsShallow && FetchesShallow ? int.MaxValue : depth;
         var fetchOptions = new FetchOptions
         {
             TagFetchMode = TagFetchMode.None,
@@ -295,7 +294,10 @@ public sealed partial class GitRepository : IDisposable
     /// libgit2's local transport (a path or file://) refuses shallow fetches outright; git itself ignores --depth for
     /// local paths, so all history is fetched there too.
     /// </summary>
-    public int EffectiveDepth(int depth) => sshOptions is null && !localTransport ? depth : 0;
+    public int EffectiveDepth(int depth) => FetchesShallow ? depth : 0;
+
+    // Whether this transport can fetch (and deepen) a shallow history at all.
+    private bool FetchesShallow => sshOptions is null && !localTransport;
 
     /// <summary>Why <see cref="EffectiveDepth"/> fetches all history, for the log.</summary>
     public string FullHistoryReason => localTransport
