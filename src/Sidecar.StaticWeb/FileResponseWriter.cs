@@ -7,11 +7,14 @@ namespace Sidecar.StaticWeb;
 /// preconditions (304/412) and ranges (206, multipart/byteranges, 416), and sends the bytes from
 /// memory or with send-file from the revision's folder.
 /// </summary>
-public sealed class FileResponseWriter
+public sealed class FileResponseWriter(FastPath fastPath)
 {
     private const string NotFoundCacheControl = "no-cache";
 
-    public Task WriteAsync(HttpContext context, FileEntry entry)
+    /// <param name="context">The request.</param>
+    /// <param name="entry">The file.</param>
+    /// <param name="offerTo">The cache of the revision the request resolved, when <paramref name="entry"/> came from it: a plain 200 from memory is then offered to the <see cref="FastPath"/>.</param>
+    public Task WriteAsync(HttpContext context, FileEntry entry, RevisionCache? offerTo = null)
     {
         var request = context.Request;
         var response = context.Response;
@@ -72,6 +75,10 @@ public sealed class FileResponseWriter
 
         response.ContentType = entry.ContentType;
         response.ContentLength = representation.Length;
+        if (offerTo is not null && representation.Body is { } body)
+        {
+            fastPath.Offer(context, offerTo, body);
+        }
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }
 
@@ -80,7 +87,7 @@ public sealed class FileResponseWriter
     /// compressing: the plain bytes are in memory, and the coded form it would pick is either in
     /// memory already or not wanted.
     /// </summary>
-    public bool ServesFromMemory(HttpContext context, FileEntry entry)
+    public static bool ServesFromMemory(HttpContext context, FileEntry entry)
     {
         if (entry.Identity.Body is null)
         {

@@ -100,9 +100,9 @@ public sealed class StaticSiteHandler(
         {
             telemetry.RecordLookup(hit: true);
             // On the socket thread only what is served from memory; reading or compressing leaves it.
-            return settings.InlineSocketScheduling && !writer.ServesFromMemory(context, cached)
+            return settings.InlineSocketScheduling && !FileResponseWriter.ServesFromMemory(context, cached)
                 ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached))
-                : writer.WriteAsync(context, cached);
+                : writer.WriteAsync(context, cached, offerTo: cache);
         }
         telemetry.RecordLookup(hit: false);
         return settings.InlineSocketScheduling

@@ -103,6 +103,18 @@ public sealed class StaticWebOptions
     /// </summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; set; }
 
+    /// <summary>
+    /// Answer repeated plain GET and HEAD requests for small files of the served revision from memory,
+    /// before Kestrel's HTTP/1.1 layer: a copy of the response the full pipeline sent, with a fresh Date.
+    /// Any other request, and the rest of its connection, goes to Kestrel and the full pipeline. These
+    /// responses are counted in <c>staticweb.fast_path.responses</c> and traced as sampled, but do not
+    /// appear in ASP.NET Core's request metrics. On by default.
+    /// </summary>
+    public bool FastPath { get; set; } = true;
+
+    /// <summary>A connection the fast path holds that stays idle this long (up to twice it) is handed to Kestrel, whose keep-alive timeout then applies.</summary>
+    public int FastPathIdleSeconds { get; set; } = 5;
+
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 }

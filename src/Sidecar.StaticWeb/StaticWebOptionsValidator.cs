@@ -42,6 +42,10 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:RequestTraceSampleRatio is {ratio}: give a share from 0 (no request traced) to 1 (every request), e.g. 0.05, or leave it unset for the default");
         }
+        if (options.FastPathIdleSeconds < 1)
+        {
+            failures.Add($"StaticWeb:FastPathIdleSeconds is {options.FastPathIdleSeconds}: give at least 1 second (5 is the default), or turn the fast path off with StaticWeb:FastPath=false");
+        }
         try
         {
             _ = new Regex(options.FingerprintPattern);

@@ -5,8 +5,6 @@ namespace Sidecar.StaticWeb.Tests;
 /// <summary>What may be answered on the socket thread: only responses whose bytes are already in memory.</summary>
 public sealed class ServesFromMemoryTests
 {
-    private static readonly FileResponseWriter Writer = new();
-
     private static FileEntry Entry(byte[]? body, Lazy<Representation?>? brotli = null) => new()
     {
         Identity = new Representation("\"tag\"", 3, body, "/site/a.txt", null),
@@ -31,8 +29,8 @@ public sealed class ServesFromMemoryTests
     [Fact]
     public void ABodyInMemoryIsServedFromMemoryAndOneOnDiskIsNot()
     {
-        Assert.True(Writer.ServesFromMemory(Request(null), Entry([1, 2, 3])));
-        Assert.False(Writer.ServesFromMemory(Request(null), Entry(null)));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request(null), Entry([1, 2, 3])));
+        Assert.False(FileResponseWriter.ServesFromMemory(Request(null), Entry(null)));
     }
 
     [Fact]
@@ -42,14 +40,14 @@ public sealed class ServesFromMemoryTests
         var brotli = new Lazy<Representation?>(() => { built = true; return new Representation("\"tag-br\"", 2, [9, 9], null, "br"); });
         var entry = Entry([1, 2, 3], brotli);
 
-        Assert.True(Writer.ServesFromMemory(Request(null), entry));
-        Assert.True(Writer.ServesFromMemory(Request("gzip"), entry));
-        Assert.False(Writer.ServesFromMemory(Request("br"), entry));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request(null), entry));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request("gzip"), entry));
+        Assert.False(FileResponseWriter.ServesFromMemory(Request("br"), entry));
         Assert.False(built);
 
         _ = brotli.Value;
 
-        Assert.True(Writer.ServesFromMemory(Request("br"), entry));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request("br"), entry));
     }
 
     [Fact]
@@ -70,12 +68,12 @@ public sealed class ServesFromMemoryTests
         };
 
         // Brotli wins, so the gzip form that was never built does not matter...
-        Assert.True(Writer.ServesFromMemory(Request("gzip, br"), entry));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request("gzip, br"), entry));
         // ...but for a gzip-only client it would be built by this request.
-        Assert.False(Writer.ServesFromMemory(Request("gzip"), entry));
+        Assert.False(FileResponseWriter.ServesFromMemory(Request("gzip"), entry));
         _ = gzip.Value;
         // Built, and not worth sending: the plain bytes in memory are sent.
-        Assert.True(Writer.ServesFromMemory(Request("gzip"), entry));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request("gzip"), entry));
         Assert.True(gzipBuilt);
     }
 
@@ -84,7 +82,7 @@ public sealed class ServesFromMemoryTests
     {
         var sibling = new Lazy<Representation?>(new Representation("\"sibling\"", 2, null, "/site/a.txt.br", "br"));
 
-        Assert.False(Writer.ServesFromMemory(Request("gzip, br"), Entry([1, 2, 3], sibling)));
-        Assert.True(Writer.ServesFromMemory(Request("identity"), Entry([1, 2, 3], sibling)));
+        Assert.False(FileResponseWriter.ServesFromMemory(Request("gzip, br"), Entry([1, 2, 3], sibling)));
+        Assert.True(FileResponseWriter.ServesFromMemory(Request("identity"), Entry([1, 2, 3], sibling)));
     }
 }

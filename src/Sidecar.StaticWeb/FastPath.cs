@@ -1,0 +1,359 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Sidecar.StaticWeb;
+
+/// <summary>A response the fast path sends as it is: the status line and headers (all but Date), and the body.</summary>
+public sealed record FastResponse(byte[] Head, byte[] Body);
+
+/// <summary>
+/// Answers repeated requests for the served revision's small files from memory, before Kestrel's
+/// HTTP/1.1 layer, as a connection middleware on Kestrel's socket transport.
+/// </summary>
+/// <remarks>
+/// <para>
+/// What it sends is a copy of what the full pipeline sent: when <see cref="StaticSiteHandler"/> answers a
+/// plain <c>GET</c> with 200 from the memory cache, the response's status line and headers are kept
+/// (<see cref="Offer"/>) in that revision's <see cref="RevisionCache"/>, under the target and the
+/// <c>Accept-Encoding</c> value, and dropped with the revision. A later request of the fast path's
+/// shape (<see cref="FastPathRequest"/>) resolves the root link, as every request does, and when the
+/// link names the revision served and the cache holds its key, gets that head, a fresh Date and the body.
+/// </para>
+/// <para>
+/// Anything else, and every request after it on the same connection, is Kestrel's: the connection is
+/// handed to Kestrel's HTTP/1.1 server with the unanswered bytes still unread. So Kestrel's parsing,
+/// limits, timeouts and the whole ASP.NET Core pipeline apply to every request the fast path does not
+/// answer. A connection that stays idle (<see cref="StaticWebOptions.FastPathIdleSeconds"/>) is handed
+/// over too, so Kestrel's keep-alive timeout closes it.
+/// </para>
+/// </remarks>
+public sealed partial class FastPath : IDisposable
+{
+    // Response headers that would make a kept copy wrong or belong to the connection, not the file.
+    private static readonly HashSet<string> UnkeepableHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Set-Cookie", "Trailer", "Alt-Svc",
+    };
+
+    private readonly ContentRoot contentRoot;
+    private readonly RevisionTracker revisions;
+    private readonly StaticWebTelemetry telemetry;
+    private readonly ILogger<FastPath> logger;
+    private readonly ConcurrentDictionary<Connection, byte> connections = new();
+    private readonly Timer sweeper;
+    private DateHeader date = DateHeader.Now();
+
+    public FastPath(ContentRoot contentRoot, RevisionTracker revisions, StaticWebTelemetry telemetry,
+        IOptions<StaticWebOptions> options, ILogger<FastPath> logger)
+    {
+        this.contentRoot = contentRoot;
+        this.revisions = revisions;
+        this.telemetry = telemetry;
+        this.logger = logger;
+        Enabled = options.Value.FastPath;
+        var idle = TimeSpan.FromSeconds(options.Value.FastPathIdleSeconds);
+        sweeper = new Timer(_ => Sweep(), null, Enabled ? idle : Timeout.InfiniteTimeSpan, idle);
+    }
+
+    public bool Enabled { get; }
+
+    /// <summary>The connections the fast path holds now (not yet handed to Kestrel).</summary>
+    public int ActiveConnections => connections.Count;
+
+    /// <summary>The connection middleware: serves what it can, then hands the connection to <paramref name="next"/>.</summary>
+    public ConnectionDelegate Bind(ConnectionDelegate next) => connection => ServeAsync(connection, next);
+
+    private async Task ServeAsync(ConnectionContext context, ConnectionDelegate next)
+    {
+        var connection = new Connection(context.Transport.Input, context.Transport.Output);
+        connections.TryAdd(connection, 0);
+        var handOff = true;
+        try
+        {
+            var lifetime = context.Features.Get<IConnectionLifetimeNotificationFeature>();
+            using var closing = lifetime?.ConnectionClosedRequested.Register(static state => ((Connection)state!).Close(), connection);
+            handOff = await ServeWhatItCanAsync(connection);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing half-written is left behind: a response is written whole or not at all before a flush.
+            LogFailed(e);
+            handOff = false;
+        }
+        finally
+        {
+            connections.TryRemove(connection, out _);
+        }
+        if (handOff)
+        {
+            await next(context);
+        }
+    }
+
+    // True when the connection goes on with Kestrel; false when it is over.
+    private async Task<bool> ServeWhatItCanAsync(Connection connection)
+    {
+        var input = connection.Input;
+        var output = connection.Output;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                return !connection.Closing;
+            }
+
+            var served = 0;
+            var verdict = FastPathRequest.Verdict.Incomplete;
+            while (!buffer.IsEmpty && (verdict = TryServe(ref buffer, output)) == FastPathRequest.Verdict.Simple)
+            {
+                served++;
+            }
+            var toKestrel = verdict == FastPathRequest.Verdict.Other || (result.IsCompleted && !buffer.IsEmpty);
+            if (toKestrel)
+            {
+                // Unread, so Kestrel's first read gets the request the fast path did not answer.
+                input.AdvanceTo(buffer.Start);
+            }
+            else
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            if (served > 0)
+            {
+                var flushing = output.FlushAsync();
+                var flushed = flushing.IsCompletedSuccessfully ? flushing.Result : await flushing;
+                if (flushed.IsCanceled)
+                {
+                    // Stuck behind a client that does not read: Kestrel's timeouts take over.
+                    return !connection.Closing;
+                }
+                if (flushed.IsCompleted)
+                {
+                    return false;
+                }
+                connection.Active = true;
+            }
+            if (toKestrel)
+            {
+                return true;
+            }
+            if (result.IsCompleted)
+            {
+                return false;
+            }
+        }
+    }
+
+    private FastPathRequest.Verdict TryServe(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    {
+        if (buffer.IsSingleSegment || buffer.FirstSpan.IndexOf("\r\n\r\n"u8) >= 0)
+        {
+            return TryServe(buffer.FirstSpan, ref buffer, output);
+        }
+        // A head split across buffer segments: gathered, within the head limit.
+        var length = (int)Math.Min(buffer.Length, FastPathRequest.MaxHeadBytes);
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            buffer.Slice(0, length).CopyTo(rented);
+            return TryServe(rented.AsSpan(0, length), ref buffer, output);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private FastPathRequest.Verdict TryServe(ReadOnlySpan<byte> bytes, ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    {
+        var verdict = FastPathRequest.Parse(bytes, out var request);
+        if (verdict != FastPathRequest.Verdict.Simple)
+        {
+            return verdict;
+        }
+        // Resolved once, at the request's start, as the full pipeline does.
+        var root = contentRoot.Resolve();
+        var cache = revisions.Current;
+        if (root is null || !string.Equals(root.Revision, cache.Revision, StringComparison.Ordinal))
+        {
+            return FastPathRequest.Verdict.Other;
+        }
+        var parent = default(ActivityContext);
+        if (!request.TraceParent.IsEmpty && !ActivityContext.TryParse(Encoding.ASCII.GetString(request.TraceParent),
+                request.TraceState.IsEmpty ? null : Encoding.ASCII.GetString(request.TraceState), isRemote: true, out parent))
+        {
+            return FastPathRequest.Verdict.Other;
+        }
+        Span<char> key = stackalloc char[request.KeyLength];
+        request.WriteKey(key);
+        if (!cache.TryGetFast(key, out var response))
+        {
+            return FastPathRequest.Verdict.Other;
+        }
+
+        using var activity = StartActivity(request, parent, root.Revision);
+        output.Write(response.Head);
+        output.Write(CurrentDate());
+        if (!request.IsHead)
+        {
+            output.Write(response.Body);
+        }
+        telemetry.RecordFastResponse(request.IsHead);
+        buffer = buffer.Slice(request.Length);
+        return FastPathRequest.Verdict.Simple;
+    }
+
+    // A server span as ASP.NET Core's, child of the caller's trace context if it sent one, subject to
+    // the same sampler; null (and cheap) when not sampled.
+    private Activity? StartActivity(in FastPathRequest request, ActivityContext parent, string revision)
+    {
+        var method = request.IsHead ? "HEAD" : "GET";
+        var activity = telemetry.ActivitySource.StartActivity(method, ActivityKind.Server, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("http.request.method", method);
+            activity.SetTag("url.path", Encoding.ASCII.GetString(request.Target));
+            activity.SetTag("url.scheme", "http");
+            activity.SetTag("network.protocol.version", "1.1");
+            activity.SetTag("http.response.status_code", 200);
+            activity.SetTag(StaticWebTelemetry.RevisionTag, revision);
+            activity.SetTag(StaticWebTelemetry.FastPathTag, true);
+        }
+        return activity;
+    }
+
+    private byte[] CurrentDate()
+    {
+        var current = date;
+        var now = DateTime.UtcNow;
+        if (now.Ticks / TimeSpan.TicksPerSecond != current.Second)
+        {
+            date = current = DateHeader.At(now);
+        }
+        return current.Bytes;
+    }
+
+    /// <summary>
+    /// Keeps the response the full pipeline is about to send, when it is the plain 200 of a request
+    /// of the fast path's shape: a GET of a plain target with no query, no validators or range, at most one
+    /// <c>Accept-Encoding</c>, answered from memory for the revision <paramref name="cache"/> holds.
+    /// Called once the response's headers are all set, before its body is written.
+    /// </summary>
+    public void Offer(HttpContext context, RevisionCache cache, byte[] body)
+    {
+        if (!Enabled || cache.IsRetired)
+        {
+            return;
+        }
+        var request = context.Request;
+        var headers = request.Headers;
+        if (!HttpMethods.IsGet(request.Method) || !HttpProtocol.IsHttp11(request.Protocol) || request.QueryString.HasValue
+            || headers.Range.Count > 0 || headers.IfMatch.Count > 0 || headers.IfNoneMatch.Count > 0 || headers.IfModifiedSince.Count > 0
+            || headers.IfUnmodifiedSince.Count > 0 || headers.IfRange.Count > 0 || headers.AcceptEncoding.Count > 1
+            || context.Response.StatusCode != StatusCodes.Status200OK || context.Response.HasStarted)
+        {
+            return;
+        }
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is null || !string.Equals(target, request.Path.Value, StringComparison.Ordinal)
+            || target.Length > FastPathRequest.MaxTargetBytes)
+        {
+            return;
+        }
+        var acceptEncoding = headers.AcceptEncoding.Count == 1 ? headers.AcceptEncoding[0] : null;
+        if (acceptEncoding?.Length > FastPathRequest.MaxAcceptEncodingBytes)
+        {
+            return;
+        }
+        var key = FastPathRequest.Key(target, acceptEncoding);
+        if (cache.HasFast(key) || BuildHead(context.Response) is not { } head)
+        {
+            return;
+        }
+        cache.AddFast(key, new FastResponse(head, body));
+    }
+
+    private static byte[]? BuildHead(HttpResponse response)
+    {
+        var text = new StringBuilder(512).Append("HTTP/1.1 200 OK\r\n");
+        foreach (var (name, values) in response.Headers)
+        {
+            if (string.Equals(name, "Date", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            if (UnkeepableHeaders.Contains(name))
+            {
+                return null;
+            }
+            foreach (var value in values)
+            {
+                if (value is null || !Ascii.IsValid(value) || value.AsSpan().ContainsAny('\r', '\n'))
+                {
+                    return null;
+                }
+                text.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+        return Encoding.ASCII.GetBytes(text.ToString());
+    }
+
+    // Hands every connection idle for a whole period to Kestrel (and unsticks any blocked behind a client that does not read).
+    private void Sweep()
+    {
+        foreach (var connection in connections.Keys)
+        {
+            if (connection.Active)
+            {
+                connection.Active = false;
+            }
+            else
+            {
+                connection.Input.CancelPendingRead();
+                connection.Output.CancelPendingFlush();
+            }
+        }
+    }
+
+    public void Dispose() => sweeper.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The fast path failed on a connection, which is closed")]
+    private partial void LogFailed(Exception exception);
+
+    private sealed class Connection(PipeReader input, PipeWriter output)
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+
+        /// <summary>Set on every answered batch, cleared by each sweep.</summary>
+        public volatile bool Active = true;
+
+        public volatile bool Closing;
+
+        public void Close()
+        {
+            Closing = true;
+            Input.CancelPendingRead();
+            Output.CancelPendingFlush();
+        }
+    }
+
+    private sealed record DateHeader(long Second, byte[] Bytes)
+    {
+        public static DateHeader Now() => At(DateTime.UtcNow);
+
+        public static DateHeader At(DateTime now) =>
+            new(now.Ticks / TimeSpan.TicksPerSecond, Encoding.ASCII.GetBytes($"Date: {now:R}\r\n\r\n"));
+    }
+}
