@@ -13,19 +13,52 @@ public sealed record ResolvedRoot(string Directory, string Revision);
 /// </summary>
 /// <remarks>
 /// The per-request check is one readlink(2) of the link: while the link's target is the one seen
-/// before, the earlier realpath(3) still holds and is reused without allocating.
+/// before, the earlier realpath(3) still holds and is reused without allocating. With
+/// <c>StaticWeb:RevisionCheck=webhook</c> there is no per-request check: requests get what the link named
+/// when it was last read, which is at the first request, on each webhook announcement, when a
+/// resolved revision turns out deleted, and every <see cref="StaticWebOptions.RevisionCheckSeconds"/>.
 /// </remarks>
-public sealed partial class ContentRoot(IOptions<StaticWebOptions> options)
+public sealed partial class ContentRoot : IDisposable
 {
     private const int MaxLinkBytes = 1024;
 
-    private readonly string root = Path.GetFullPath(options.Value.Root);
+    private readonly string root;
+    private readonly bool perRequest;
+    private readonly Timer? safetyNet;
     private volatile LinkResolution? last;
+    private volatile ResolvedRoot? known;
+
+    public ContentRoot(IOptions<StaticWebOptions> options)
+    {
+        root = Path.GetFullPath(options.Value.Root);
+        perRequest = options.Value.ChecksRevisionPerRequest;
+        if (!perRequest)
+        {
+            var period = TimeSpan.FromSeconds(options.Value.RevisionCheckSeconds);
+            safetyNet = new Timer(_ => ResolveNow(), null, period, period);
+        }
+    }
 
     public string ConfiguredRoot => root;
 
-    /// <summary>The folder the root points at now, or null when nothing is there yet.</summary>
-    public ResolvedRoot? Resolve()
+    /// <summary>
+    /// The folder a request starting now serves, or null when nothing is there yet: the link read now,
+    /// or with <c>StaticWeb:RevisionCheck=webhook</c> the link as last read.
+    /// </summary>
+    public ResolvedRoot? Resolve() => perRequest ? ResolveNow() : known ?? ResolveNow();
+
+    /// <summary>The folder the root points at now (one readlink), or null when nothing is there yet.</summary>
+    public ResolvedRoot? ResolveNow()
+    {
+        var resolved = ReadLinkAndResolve();
+        if (!perRequest)
+        {
+            known = resolved;
+        }
+        return resolved;
+    }
+
+    private ResolvedRoot? ReadLinkAndResolve()
     {
         Span<byte> target = stackalloc byte[MaxLinkBytes];
         var length = ReadLink(root, target);
@@ -92,6 +125,8 @@ public sealed partial class ContentRoot(IOptions<StaticWebOptions> options)
             return length >= buffer.Length ? -1 : (int)length;
         }
     }
+
+    public void Dispose() => safetyNet?.Dispose();
 
     private sealed record LinkResolution(byte[] Target, ResolvedRoot Root);
 

@@ -44,7 +44,7 @@ public sealed partial class RevisionTracker(
     {
         using var activity = telemetry.ActivitySource.StartActivity(StaticWebTelemetry.RevisionSwitchSpan);
         activity?.SetTag("staticweb.revision.announced", announcedRevision);
-        var root = contentRoot.Resolve();
+        var root = contentRoot.ResolveNow();
         if (root is null)
         {
             activity?.SetStatus(ActivityStatusCode.Error, "nothing is published");

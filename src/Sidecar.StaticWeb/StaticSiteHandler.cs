@@ -52,6 +52,7 @@ public sealed class StaticSiteHandler(
     private async Task ServeAgainAsync(HttpContext context)
     {
         context.Response.Clear();
+        contentRoot.ResolveNow();
         try
         {
             await ServeAsync(context);
@@ -125,6 +126,12 @@ public sealed class StaticSiteHandler(
         var segments = RequestPathGuard.Segments(requestPath);
 
         var found = loader.Find(root, cache, requestPath, segments);
+        if (found.Kind == SiteLookupKind.NotFound && !Directory.Exists(root.Directory))
+        {
+            // The revision was removed after it was resolved (with StaticWeb:RevisionCheck=webhook, possibly
+            // before the announcement of the next one): served again from what the link names now.
+            throw new DirectoryNotFoundException($"The revision {root.Revision} was removed while it was being served");
+        }
         switch (found.Kind)
         {
             case SiteLookupKind.File:

@@ -115,6 +115,25 @@ public sealed class StaticWebOptions
     /// <summary>A connection the fast path holds that stays idle this long (up to twice it) is handed to Kestrel, whose keep-alive timeout then applies.</summary>
     public int FastPathIdleSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How a swap of the link is noticed. <c>request</c> (the default): every request reads the link
+    /// once at its start (one readlink(2)), so a request made after the swap is served from the new
+    /// revision. <c>webhook</c>: requests use the revision the
+    /// link named when last read, which is read again when the sidecar's webhook announces a revision
+    /// (<c>POST /_sidecar/revision</c>), when a resolved revision turns out deleted, and every
+    /// <see cref="RevisionCheckSeconds"/> in case an announcement is lost; saves the system call per request.
+    /// </summary>
+    public string RevisionCheck { get; set; } = RequestRevisionCheck;
+
+    public const string RequestRevisionCheck = "request";
+    public const string WebhookRevisionCheck = "webhook";
+
+    /// <summary>Whether requests read the link themselves (<see cref="RevisionCheck"/> is <c>request</c>).</summary>
+    public bool ChecksRevisionPerRequest => !string.Equals(RevisionCheck, WebhookRevisionCheck, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>With <see cref="RevisionCheck"/> <c>webhook</c>, how often the link is read anyway.</summary>
+    public int RevisionCheckSeconds { get; set; } = 10;
+
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 }

@@ -42,6 +42,15 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:RequestTraceSampleRatio is {ratio}: give a share from 0 (no request traced) to 1 (every request), e.g. 0.05, or leave it unset for the default");
         }
+        if (!options.RevisionCheck.Equals(StaticWebOptions.RequestRevisionCheck, StringComparison.OrdinalIgnoreCase)
+            && !options.RevisionCheck.Equals(StaticWebOptions.WebhookRevisionCheck, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"StaticWeb:RevisionCheck is '{options.RevisionCheck}': use 'request' (read the link at every request) or 'webhook' (read it when the sidecar's webhook announces a revision)");
+        }
+        if (options.RevisionCheckSeconds < 1)
+        {
+            failures.Add($"StaticWeb:RevisionCheckSeconds is {options.RevisionCheckSeconds}: give at least 1 second (10 is the default)");
+        }
         if (options.FastPathIdleSeconds < 1)
         {
             failures.Add($"StaticWeb:FastPathIdleSeconds is {options.FastPathIdleSeconds}: give at least 1 second (5 is the default), or turn the fast path off with StaticWeb:FastPath=false");
