@@ -27,11 +27,13 @@ public sealed record FastResponse(byte[] Head, byte[] Body);
 /// link names the revision served and the cache holds its key, gets that head, a fresh Date and the body.
 /// </para>
 /// <para>
-/// Anything else, and every request after it on the same connection, is Kestrel's: the connection is
-/// handed to Kestrel's HTTP/1.1 server with the unanswered bytes still unread. So Kestrel's parsing,
-/// limits, timeouts and the whole ASP.NET Core pipeline apply to every request the fast path does not
-/// answer. A connection that stays idle (<see cref="StaticWebOptions.FastPathIdleSeconds"/>) is handed
-/// over too, so Kestrel's keep-alive timeout closes it.
+/// Other bodiless <c>GET</c> and <c>HEAD</c> requests (validators, ranges, queries, a key not kept, a
+/// swap not yet seen) are answered by Kestrel's HTTP/1.1 layer one at a time, on an inner connection,
+/// and the connection stays with the fast path (<see cref="FastPathConnection"/>). Anything else (a
+/// body, an upgrade, a malformed head) goes to Kestrel with the rest of the connection. So Kestrel's
+/// parsing, limits, timeouts and the whole ASP.NET Core pipeline apply to every request the fast path
+/// does not answer. A connection that stays idle (<see cref="StaticWebOptions.FastPathIdleSeconds"/>)
+/// is handed over too, so Kestrel's keep-alive timeout closes it.
 /// </para>
 /// </remarks>
 public sealed partial class FastPath : IDisposable
@@ -46,7 +48,7 @@ public sealed partial class FastPath : IDisposable
     private readonly RevisionTracker revisions;
     private readonly StaticWebTelemetry telemetry;
     private readonly ILogger<FastPath> logger;
-    private readonly ConcurrentDictionary<Connection, byte> connections = new();
+    private readonly ConcurrentDictionary<FastPathConnection, byte> connections = new();
     private readonly Timer sweeper;
     private DateHeader date = DateHeader.Now();
 
@@ -72,13 +74,13 @@ public sealed partial class FastPath : IDisposable
 
     private async Task ServeAsync(ConnectionContext context, ConnectionDelegate next)
     {
-        var connection = new Connection(context.Transport.Input, context.Transport.Output);
+        var connection = new FastPathConnection(context, next);
         connections.TryAdd(connection, 0);
         var handOff = true;
         try
         {
             var lifetime = context.Features.Get<IConnectionLifetimeNotificationFeature>();
-            using var closing = lifetime?.ConnectionClosedRequested.Register(static state => ((Connection)state!).Close(), connection);
+            using var closing = lifetime?.ConnectionClosedRequested.Register(static state => ((FastPathConnection)state!).Close(), connection);
             handOff = await ServeWhatItCanAsync(connection);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -91,14 +93,21 @@ public sealed partial class FastPath : IDisposable
         {
             connections.TryRemove(connection, out _);
         }
-        if (handOff)
+        try
         {
-            await next(context);
+            if (handOff)
+            {
+                await connection.HandOffAsync();
+            }
+        }
+        finally
+        {
+            await connection.EndAsync();
         }
     }
 
     // True when the connection goes on with Kestrel; false when it is over.
-    private async Task<bool> ServeWhatItCanAsync(Connection connection)
+    private async Task<bool> ServeWhatItCanAsync(FastPathConnection connection)
     {
         var input = connection.Input;
         var output = connection.Output;
@@ -112,11 +121,30 @@ public sealed partial class FastPath : IDisposable
                 return !connection.Closing;
             }
 
-            var served = 0;
+            var written = false;
             var verdict = FastPathRequest.Verdict.Incomplete;
-            while (!buffer.IsEmpty && (verdict = TryServe(ref buffer, output)) == FastPathRequest.Verdict.Simple)
+            while (!buffer.IsEmpty)
             {
-                served++;
+                verdict = TryServe(ref buffer, output, out var forward);
+                if (verdict == FastPathRequest.Verdict.Simple)
+                {
+                    written = true;
+                    continue;
+                }
+                if (verdict != FastPathRequest.Verdict.Forward)
+                {
+                    break;
+                }
+                // Kestrel answers this one, after what is written already and before what follows.
+                var request = buffer.Slice(0, forward.Length);
+                buffer = buffer.Slice(forward.Length);
+                written = true;
+                if (!await connection.ForwardAsync(request, forward.IsHead))
+                {
+                    input.AdvanceTo(buffer.End);
+                    await output.FlushAsync();
+                    return false;
+                }
             }
             var toKestrel = verdict == FastPathRequest.Verdict.Other || (result.IsCompleted && !buffer.IsEmpty);
             if (toKestrel)
@@ -128,7 +156,7 @@ public sealed partial class FastPath : IDisposable
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
             }
-            if (served > 0)
+            if (written)
             {
                 var flushing = output.FlushAsync();
                 var flushed = flushing.IsCompletedSuccessfully ? flushing.Result : await flushing;
@@ -154,11 +182,11 @@ public sealed partial class FastPath : IDisposable
         }
     }
 
-    private FastPathRequest.Verdict TryServe(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    private FastPathRequest.Verdict TryServe(ref ReadOnlySequence<byte> buffer, PipeWriter output, out (int Length, bool IsHead) forward)
     {
         if (buffer.IsSingleSegment || buffer.FirstSpan.IndexOf("\r\n\r\n"u8) >= 0)
         {
-            return TryServe(buffer.FirstSpan, ref buffer, output);
+            return TryServe(buffer.FirstSpan, ref buffer, output, out forward);
         }
         // A head split across buffer segments: gathered, within the head limit.
         var length = (int)Math.Min(buffer.Length, FastPathRequest.MaxHeadBytes);
@@ -166,7 +194,7 @@ public sealed partial class FastPath : IDisposable
         try
         {
             buffer.Slice(0, length).CopyTo(rented);
-            return TryServe(rented.AsSpan(0, length), ref buffer, output);
+            return TryServe(rented.AsSpan(0, length), ref buffer, output, out forward);
         }
         finally
         {
@@ -174,9 +202,12 @@ public sealed partial class FastPath : IDisposable
         }
     }
 
-    private FastPathRequest.Verdict TryServe(ReadOnlySpan<byte> bytes, ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    // Simple: answered (the buffer moves past it). Forward: a whole bodiless request for Kestrel, of
+    // forward.Length bytes (the buffer does not move). Incomplete or Other: nothing done.
+    private FastPathRequest.Verdict TryServe(ReadOnlySpan<byte> bytes, ref ReadOnlySequence<byte> buffer, PipeWriter output, out (int Length, bool IsHead) forward)
     {
         var verdict = FastPathRequest.Parse(bytes, out var request);
+        forward = (request.Length, request.IsHead);
         if (verdict != FastPathRequest.Verdict.Simple)
         {
             return verdict;
@@ -186,19 +217,19 @@ public sealed partial class FastPath : IDisposable
         var cache = revisions.Current;
         if (root is null || !string.Equals(root.Revision, cache.Revision, StringComparison.Ordinal))
         {
-            return FastPathRequest.Verdict.Other;
+            return FastPathRequest.Verdict.Forward;
         }
         var parent = default(ActivityContext);
         if (!request.TraceParent.IsEmpty && !ActivityContext.TryParse(Encoding.ASCII.GetString(request.TraceParent),
                 request.TraceState.IsEmpty ? null : Encoding.ASCII.GetString(request.TraceState), isRemote: true, out parent))
         {
-            return FastPathRequest.Verdict.Other;
+            return FastPathRequest.Verdict.Forward;
         }
         Span<char> key = stackalloc char[request.KeyLength];
         request.WriteKey(key);
         if (!cache.TryGetFast(key, out var response))
         {
-            return FastPathRequest.Verdict.Other;
+            return FastPathRequest.Verdict.Forward;
         }
 
         using var activity = StartActivity(request, parent, root.Revision);
@@ -329,25 +360,6 @@ public sealed partial class FastPath : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The fast path failed on a connection, which is closed")]
     private partial void LogFailed(Exception exception);
-
-    private sealed class Connection(PipeReader input, PipeWriter output)
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-
-        /// <summary>Set on every answered batch, cleared by each sweep.</summary>
-        public volatile bool Active = true;
-
-        public volatile bool Closing;
-
-        public void Close()
-        {
-            Closing = true;
-            Input.CancelPendingRead();
-            Output.CancelPendingFlush();
-        }
-    }
 
     private sealed record DateHeader(long Second, byte[] Bytes)
     {

@@ -33,6 +33,8 @@ public readonly ref struct FastPathRequest
     // Visible ASCII, space and tab: no obs-text, no controls (so no bare CR or LF inside a line).
     private static readonly SearchValues<byte> ValueBytes = SearchValues.Create(ValueByteSet());
 
+    private static readonly SearchValues<byte> VisibleBytes = SearchValues.Create(ValueByteSet()[2..]);
+
     private static readonly SearchValues<byte> HostBytes =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:[]"u8);
 
@@ -99,13 +101,20 @@ public readonly ref struct FastPathRequest
     /// <summary>What <see cref="Parse"/> found at the start of the buffer.</summary>
     public enum Verdict
     {
-        /// <summary>A whole request of the fast path's shape.</summary>
+        /// <summary>A whole request of the shape the fast path may answer (if it holds the response).</summary>
         Simple,
+
+        /// <summary>
+        /// A whole <c>GET</c> or <c>HEAD</c> without a body or anything that changes the connection, but with
+        /// headers or a target the fast path does not answer (validators, ranges, a query, ...): Kestrel
+        /// answers it alone, and the connection stays with the fast path.
+        /// </summary>
+        Forward,
 
         /// <summary>The head is not complete yet, and not yet too long.</summary>
         Incomplete,
 
-        /// <summary>Anything else: Kestrel's to judge.</summary>
+        /// <summary>Anything else: Kestrel's to judge, with the rest of the connection.</summary>
         Other,
     }
 
@@ -148,10 +157,12 @@ public readonly ref struct FastPathRequest
             return Verdict.Other;
         }
         var target = line[..space];
-        if (target.Length > MaxTargetBytes || target[0] != '/' || target.ContainsAnyExcept(TargetBytes))
+        // Visible characters only; Kestrel judges the rest of a forwarded target.
+        if (target[0] != '/' || target.ContainsAnyExcept(VisibleBytes))
         {
             return Verdict.Other;
         }
+        var answerable = target.Length <= MaxTargetBytes && !target.ContainsAnyExcept(TargetBytes);
 
         var rest = head[(lineEnd + 2)..length];
         var hosts = 0;
@@ -168,7 +179,7 @@ public readonly ref struct FastPathRequest
             var field = rest[..e];
             rest = rest[(e + 2)..];
             var colon = field.IndexOf((byte)':');
-            if (colon <= 0 || colon > name.Length || field[..colon].ContainsAnyExcept(TokenBytes))
+            if (colon <= 0 || field[..colon].ContainsAnyExcept(TokenBytes))
             {
                 return Verdict.Other;
             }
@@ -178,61 +189,46 @@ public readonly ref struct FastPathRequest
             {
                 return Verdict.Other;
             }
+            // What frames a body or changes the connection is never forwarded alone.
+            if (Ascii.EqualsIgnoreCase(fieldName, "Content-Length"u8) || Ascii.EqualsIgnoreCase(fieldName, "Transfer-Encoding"u8)
+                || Ascii.EqualsIgnoreCase(fieldName, "Upgrade"u8) || Ascii.EqualsIgnoreCase(fieldName, "Expect"u8)
+                || Ascii.EqualsIgnoreCase(fieldName, "TE"u8) || Ascii.EqualsIgnoreCase(fieldName, "Trailer"u8)
+                || (Ascii.EqualsIgnoreCase(fieldName, "Connection"u8) && !Ascii.EqualsIgnoreCase(value, "keep-alive"u8)))
+            {
+                return Verdict.Other;
+            }
+            if (!answerable || Ascii.EqualsIgnoreCase(fieldName, "Connection"u8))
+            {
+                continue;
+            }
             if (Ascii.EqualsIgnoreCase(fieldName, "Host"u8))
             {
-                if (++hosts > 1 || value.IsEmpty || value.ContainsAnyExcept(HostBytes))
-                {
-                    return Verdict.Other;
-                }
+                answerable = ++hosts == 1 && !value.IsEmpty && !value.ContainsAnyExcept(HostBytes);
             }
             else if (Ascii.EqualsIgnoreCase(fieldName, "Accept-Encoding"u8))
             {
-                if (hasAcceptEncoding || value.Length > MaxAcceptEncodingBytes)
-                {
-                    return Verdict.Other;
-                }
+                answerable = !hasAcceptEncoding && value.Length <= MaxAcceptEncodingBytes;
                 hasAcceptEncoding = true;
                 acceptEncoding = value;
             }
             else if (Ascii.EqualsIgnoreCase(fieldName, "traceparent"u8))
             {
-                if (!traceParent.IsEmpty || value.IsEmpty)
-                {
-                    return Verdict.Other;
-                }
+                answerable = traceParent.IsEmpty && !value.IsEmpty;
                 traceParent = value;
             }
             else if (Ascii.EqualsIgnoreCase(fieldName, "tracestate"u8))
             {
-                if (!traceState.IsEmpty || value.IsEmpty)
-                {
-                    return Verdict.Other;
-                }
+                answerable = traceState.IsEmpty && !value.IsEmpty;
                 traceState = value;
-            }
-            else if (Ascii.EqualsIgnoreCase(fieldName, "Connection"u8))
-            {
-                // "close" and anything else changes how the connection ends: Kestrel's to handle.
-                if (!Ascii.EqualsIgnoreCase(value, "keep-alive"u8))
-                {
-                    return Verdict.Other;
-                }
             }
             else
             {
-                Ascii.ToUtf16(fieldName, name, out var written);
-                if (!HarmlessLookup.Contains(name[..written]))
-                {
-                    return Verdict.Other;
-                }
+                answerable = fieldName.Length <= name.Length && Ascii.ToUtf16(fieldName, name, out var written) == OperationStatus.Done
+                    && HarmlessLookup.Contains(name[..written]);
             }
         }
-        if (hosts != 1)
-        {
-            return Verdict.Other;
-        }
         request = new FastPathRequest(length, isHead, target, hasAcceptEncoding, acceptEncoding, traceParent, traceState);
-        return Verdict.Simple;
+        return answerable && hosts == 1 ? Verdict.Simple : Verdict.Forward;
     }
 
     // Whether these bytes could still become "GET /" or "HEAD /".

@@ -52,7 +52,31 @@ public sealed class FastPathRequestTests
     public void AHeadNotYetCompleteIsAwaited(string head) => Assert.Equal(FastPathRequest.Verdict.Incomplete, Parse(head));
 
     [Theory]
-    // Methods, versions and targets Kestrel judges.
+    // Targets and headers the fast path does not answer; Kestrel answers them one at a time.
+    [InlineData("GET /?a=1 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a\\b HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a#b HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost:\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x/y\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: a@b\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\"\r\n\r\n")]
+    [InlineData("HEAD / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nAccept-Encoding: br\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\ntraceparent: a\r\ntraceparent: b\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nbaggage: a=b\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX-Anything: 1\r\n\r\n")]
+    public void OtherBodilessGetAndHeadRequestsAreForwardedAlone(string head)
+    {
+        Assert.Equal(FastPathRequest.Verdict.Forward, FastPathRequest.Parse(Encoding.Latin1.GetBytes(head), out var request));
+        Assert.Equal(head.Length, request.Length);
+    }
+
+    [Theory]
+    // Methods, versions and targets Kestrel judges with the rest of the connection.
     [InlineData("POST / HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("get / HTTP/1.1\r\nHost: x\r\n\r\n")]
@@ -61,35 +85,21 @@ public sealed class FastPathRequestTests
     [InlineData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")]
     [InlineData("GET  / HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET / HTTP/1.1 \r\nHost: x\r\n\r\n")]
-    [InlineData("GET /?a=1 HTTP/1.1\r\nHost: x\r\n\r\n")]
-    [InlineData("GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n")]
-    [InlineData("GET /a\\b HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n")]
-    [InlineData("GET /a#b HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET /\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n")]
-    // Host: exactly one, plain.
-    [InlineData("GET / HTTP/1.1\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost:\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x/y\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: a@b\r\n\r\n")]
-    // Headers that change the response, the framing or the connection.
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\"\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT\r\n\r\n")]
+    // Anything that frames a body or changes the connection.
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nAccept-Encoding: br\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\ntraceparent: a\r\ntraceparent: b\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nbaggage: a=b\r\n\r\n")]
-    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX-Anything: 1\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n")]
     // Malformed lines.
     [InlineData("GET / HTTP/1.1\nHost: x\n\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\nUser-Agent: y\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent : y\r\n\r\n")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: y\r\n z\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\n: y\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: caf\u00e9\r\n\r\n")]
@@ -97,7 +107,7 @@ public sealed class FastPathRequestTests
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: a\rb\r\n\r\n")]
     // Not HTTP at all: a TLS ClientHello's first bytes.
     [InlineData("\u0016\u0003\u0001\u0002\u0000\u0001")]
-    public void AnythingElseIsLeftToKestrel(string head) => Assert.Equal(FastPathRequest.Verdict.Other, Parse(head));
+    public void AnythingElseIsLeftToKestrelWithTheConnection(string head) => Assert.Equal(FastPathRequest.Verdict.Other, Parse(head));
 
     [Fact]
     public void AHeadLongerThanTheLimitIsLeftToKestrel()
@@ -106,6 +116,6 @@ public sealed class FastPathRequestTests
 
         Assert.Equal(FastPathRequest.Verdict.Other, Parse($"GET / HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"));
         Assert.Equal(FastPathRequest.Verdict.Other, Parse($"GET / HTTP/1.1\r\nHost: x\r\nCookie: {cookie}"));
-        Assert.Equal(FastPathRequest.Verdict.Other, Parse($"GET /{new string('a', FastPathRequest.MaxTargetBytes)} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        Assert.Equal(FastPathRequest.Verdict.Forward, Parse($"GET /{new string('a', FastPathRequest.MaxTargetBytes)} HTTP/1.1\r\nHost: x\r\n\r\n"));
     }
 }

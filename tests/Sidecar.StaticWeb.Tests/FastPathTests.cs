@@ -8,13 +8,16 @@ namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>
 /// The fast path on a real Kestrel: it answers repeated plain requests with a copy of what the full
-/// pipeline sent, from the revision the link names at each request, and hands anything else, with the
-/// rest of the connection, to Kestrel, which then answers exactly as without the fast path.
+/// pipeline sent, from the revision the link names at each request; other bodiless GET and HEAD
+/// requests are answered by Kestrel one at a time with the connection kept, and anything else goes to
+/// Kestrel with the rest of the connection. Kestrel answers exactly as without the fast path.
 /// </summary>
 public sealed class FastPathTests : IAsyncLifetime
 {
     private static readonly string Page = "<p>" + new string('x', 900) + "</p>";
     private static readonly string Text = string.Concat(Enumerable.Repeat("fast path text ", 200));
+    // Above the 256 KiB memory limit: always sent from disk by Kestrel.
+    private static readonly string BigText = string.Concat(Enumerable.Repeat("a big file sent by Kestrel ", 12_000));
 
     private readonly SiteFixture site = new();
     private FastResponseCounter counted = null!;
@@ -29,7 +32,7 @@ public sealed class FastPathTests : IAsyncLifetime
 
     private static async Task<FastResponseCounter> StartAsync(SiteFixture site)
     {
-        site.WriteRevision("rev1", ("index.html", Page), ("a/b.txt", Text), (".env", "SECRET=1"));
+        site.WriteRevision("rev1", ("index.html", Page), ("a/b.txt", Text), (".env", "SECRET=1"), ("big.txt", BigText));
         site.WriteRevision("rev2", ("index.html", "<p>rev2</p>"), ("a/b.txt", "rev2 text"));
         site.Publish("rev1");
         await site.StartAsync();
@@ -97,12 +100,13 @@ public sealed class FastPathTests : IAsyncLifetime
     {
         await WarmAsync(site, Get("/a/b.txt", "Accept-Encoding: gzip\r\n"));
         await WarmAsync(site, Get("/a/b.txt"));
+        var before = counted.Total;
         await using var connection = await ConnectAsync();
 
         var gzip = await connection.SendAsync(Get("/a/b.txt", "Accept-Encoding: gzip\r\n"));
         var plain = await connection.SendAsync(Get("/a/b.txt"));
 
-        Assert.Equal(2, counted.Total);
+        Assert.Equal(before + 2, counted.Total);
         Assert.Equal("gzip", gzip.Header("Content-Encoding"));
         Assert.Equal("Accept-Encoding", gzip.Header("Vary"));
         using var unzip = new GZipStream(new MemoryStream(gzip.BodyBytes), CompressionMode.Decompress);
@@ -112,7 +116,7 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AfterASwapTheSameConnectionGetsTheNewRevisionWhole()
+    public async Task AfterASwapTheSameConnectionGetsTheNewRevisionWholeAndKeepsTheFastPath()
     {
         await WarmAsync(site, Get("/a/b.txt"));
         await using var connection = await ConnectAsync();
@@ -120,38 +124,93 @@ public sealed class FastPathTests : IAsyncLifetime
         Assert.Equal(1, counted.Total);
 
         site.Publish("rev2");
+        // Kestrel answers while the new revision has nothing kept: the first from disk, the second from memory (and kept).
         var swapped = await connection.SendAsync(Get("/a/b.txt"));
-
-        Assert.Equal("rev2", swapped.Header("X-Content-Revision"));
-        Assert.Equal("rev2 text", swapped.Body);
-        Assert.Equal(1, counted.Total);
-        // The retired revision's kept responses went with it; the new one's are kept anew.
         var cache = site.Services.GetRequiredService<RevisionTracker>().Current;
         Assert.Equal("rev2", cache.Revision);
         Assert.False(cache.TryGetFast("/a/b.txt", out _));
-        await WarmAsync(site, Get("/a/b.txt"));
-        await using var next = await ConnectAsync();
-        var fast = await next.SendAsync(Get("/a/b.txt"));
-        Assert.Equal(("rev2", "rev2 text"), (fast.Header("X-Content-Revision"), fast.Body));
+        var kept = await connection.SendAsync(Get("/a/b.txt"));
+        Assert.True(cache.TryGetFast("/a/b.txt", out _));
+        var fast = await connection.SendAsync(Get("/a/b.txt"));
+
         Assert.Equal(2, counted.Total);
+        foreach (var response in new[] { swapped, kept, fast })
+        {
+            Assert.Equal(("rev2", "rev2 text"), (response.Header("X-Content-Revision"), response.Body));
+        }
+        Assert.Equal(1, site.Services.GetRequiredService<FastPath>().ActiveConnections);
     }
 
     [Fact]
-    public async Task PipelinedRequestsAreAnsweredInOrderAcrossTheHandOverToKestrel()
+    public async Task PipelinedRequestsAreAnsweredInOrderWhetherTheFastPathOrKestrelAnswersThem()
     {
         var validator = (await WarmAsync(site, Get("/index.html"))).Header("ETag");
         await using var connection = await ConnectAsync();
 
         var responses = await connection.SendManyAsync(
-            Get("/index.html") + Get("/index.html", $"If-None-Match: {validator}\r\n") + Get("/a/b.txt") + Get("/.env") + Get("/index.html"),
-            count: 5);
+            Get("/index.html") + Get("/index.html", $"If-None-Match: {validator}\r\n") + Get("/big.txt") + Get("/.env")
+            + Get("/a/b.txt", "Range: bytes=0-3\r\n") + Get("/index.html", method: "HEAD") + Get("/index.html"),
+            count: 7, headAt: 5);
 
-        Assert.Equal([200, 304, 200, 404, 200], responses.Select(r => r.Status));
+        Assert.Equal([200, 304, 200, 404, 206, 200, 200], responses.Select(r => r.Status));
         Assert.Equal(Page, responses[0].Body);
-        Assert.Equal(Text, responses[2].Body);
-        Assert.Equal(Page, responses[4].Body);
-        // Only the first was the fast path's; the conditional request and all after it were Kestrel's.
+        Assert.Equal(BigText, responses[2].Body);
+        Assert.Equal("fast", responses[4].Body);
+        Assert.Equal("", responses[5].Body);
+        Assert.Equal(Page, responses[6].Body);
+        // The fast path answered the plain GETs and the HEAD of the kept file; Kestrel the rest, one by one.
+        Assert.Equal(3, counted.Total);
+        Assert.Equal(1, site.Services.GetRequiredService<FastPath>().ActiveConnections);
+    }
+
+    [Fact]
+    public async Task AConditionalRequestIsKestrelsAndTheConnectionStaysFast()
+    {
+        var validator = (await WarmAsync(site, Get("/index.html"))).Header("ETag");
+        await using var connection = await ConnectAsync();
+
+        var revalidated = await connection.SendAsync(Get("/index.html", $"If-None-Match: {validator}\r\n"));
+        var changed = await connection.SendAsync(Get("/index.html", "If-None-Match: \"other\"\r\n"));
+        var fast = await connection.SendAsync(Get("/index.html"));
+
+        Assert.Equal((304, 200, 200), (revalidated.Status, changed.Status, fast.Status));
+        Assert.Equal(validator, revalidated.Header("ETag"));
+        Assert.Equal(Page, changed.Body);
         Assert.Equal(1, counted.Total);
+    }
+
+    [Fact]
+    public async Task ARequestKestrelRejectsClosesTheConnectionAsKestrelSays()
+    {
+        await WarmAsync(site, Get("/index.html"));
+        await using var connection = await ConnectAsync();
+        await connection.SendAsync(Get("/index.html"));
+
+        // No Host: Kestrel answers 400 and closes the connection.
+        var rejected = await connection.SendAsync("GET /index.html HTTP/1.1\r\nUser-Agent: x\r\n\r\n");
+
+        Assert.Equal(400, rejected.Status);
+        Assert.Equal("close", rejected.Header("Connection"));
+        Assert.Equal(0, await connection.ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task ABodyAfterKestrelHasAnsweredOneRequestIsPumpedToItWithTheRestOfTheConnection()
+    {
+        var validator = (await WarmAsync(site, Get("/index.html"))).Header("ETag");
+        await using var connection = await ConnectAsync();
+        Assert.Equal(304, (await connection.SendAsync(Get("/index.html", $"If-None-Match: {validator}\r\n"))).Status);
+        var smuggled = Get("/.env");
+
+        var responses = await connection.SendManyAsync(
+            $"GET /a/b.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: {smuggled.Length}\r\n\r\n{smuggled}" + Get("/index.html") + Get("/big.txt"),
+            count: 3);
+
+        Assert.Equal([200, 200, 200], responses.Select(r => r.Status));
+        Assert.Equal(Text, responses[0].Body);
+        Assert.Equal(Page, responses[1].Body);
+        Assert.Equal(BigText, responses[2].Body);
+        Assert.Equal(0, counted.Total);
         Assert.Equal(0, site.Services.GetRequiredService<FastPath>().ActiveConnections);
     }
 
@@ -224,32 +283,42 @@ public sealed class FastPathTests : IAsyncLifetime
         using var idleCounted = await StartAsync(idleSite);
         var fastPath = idleSite.Services.GetRequiredService<FastPath>();
         await WarmAsync(idleSite, Get("/index.html"));
+        var before = idleCounted.Total;
         await using var connection = await RawConnection.OpenAsync(idleSite.Client.BaseAddress!);
+        await using var withKestrel = await RawConnection.OpenAsync(idleSite.Client.BaseAddress!);
         await connection.SendAsync(Get("/index.html"));
-        Assert.Equal((1, 1L), (fastPath.ActiveConnections, idleCounted.Total));
+        // This one has had Kestrel answer a request, so it is pumped through Kestrel after the hand-over.
+        Assert.Equal(304, (await withKestrel.SendAsync(Get("/index.html", "If-None-Match: *\r\n"))).Status);
+        Assert.Equal((2, before + 1), (fastPath.ActiveConnections, idleCounted.Total));
 
         await Eventually(() => fastPath.ActiveConnections == 0, TimeSpan.FromSeconds(10));
         var after = await connection.SendAsync(Get("/index.html"));
+        var afterWithKestrel = await withKestrel.SendAsync(Get("/index.html"));
 
         Assert.Equal(Page, after.Body);
-        Assert.Equal(1, idleCounted.Total);
+        Assert.Equal(Page, afterWithKestrel.Body);
+        Assert.Equal(before + 1, idleCounted.Total);
     }
 
     [Fact]
-    public async Task StoppingTheServerDoesNotWaitForIdleFastPathConnections()
+    public async Task StoppingTheServerDoesNotWaitForIdleConnectionsOfTheFastPath()
     {
         var stoppingSite = new SiteFixture();
         using var stoppingCounted = await StartAsync(stoppingSite);
         await WarmAsync(stoppingSite, Get("/index.html"));
+        var before = stoppingCounted.Total;
         await using var connection = await RawConnection.OpenAsync(stoppingSite.Client.BaseAddress!);
+        await using var withKestrel = await RawConnection.OpenAsync(stoppingSite.Client.BaseAddress!);
         await connection.SendAsync(Get("/index.html"));
-        Assert.Equal(1, stoppingCounted.Total);
+        Assert.Equal(304, (await withKestrel.SendAsync(Get("/index.html", "If-None-Match: *\r\n"))).Status);
+        Assert.Equal(before + 1, stoppingCounted.Total);
 
         var stopping = System.Diagnostics.Stopwatch.StartNew();
         await stoppingSite.DisposeAsync();
 
         Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
         Assert.Equal(0, await connection.ReadToEndAsync());
+        Assert.Equal(0, await withKestrel.ReadToEndAsync());
     }
 
     [Fact]
@@ -350,13 +419,13 @@ public sealed class RawConnection : IAsyncDisposable
         return await ReadResponseAsync(head);
     }
 
-    public async Task<List<RawResponse>> SendManyAsync(string requests, int count)
+    public async Task<List<RawResponse>> SendManyAsync(string requests, int count, int headAt = -1)
     {
         await WriteAsync(requests);
         var responses = new List<RawResponse>();
         for (var i = 0; i < count; i++)
         {
-            responses.Add(await ReadResponseAsync(head: false));
+            responses.Add(await ReadResponseAsync(head: i == headAt));
         }
         return responses;
     }
