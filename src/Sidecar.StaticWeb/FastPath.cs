@@ -229,7 +229,11 @@ public sealed partial class FastPath : IDisposable
         request.WriteKey(key);
         if (!cache.TryGetFast(key, out var response))
         {
-            return FastPathRequest.Verdict.Forward;
+            // A file too large for memory is sent by Kestrel from disk every time: the connection goes
+            // to Kestrel, rather than each body taking one more copy through the inner connection.
+            return cache.TryGet(Encoding.ASCII.GetString(request.Target), out var entry) && entry.Identity.Body is null
+                ? FastPathRequest.Verdict.Other
+                : FastPathRequest.Verdict.Forward;
         }
 
         using var activity = StartActivity(request, parent, root.Revision);

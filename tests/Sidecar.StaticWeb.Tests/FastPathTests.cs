@@ -180,6 +180,22 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APlainRequestForAFileSentFromDiskHandsTheConnectionToKestrel()
+    {
+        await WarmAsync(site, Get("/index.html"));
+        await WarmAsync(site, Get("/big.txt"));
+        await using var connection = await ConnectAsync();
+        Assert.Equal(Page, (await connection.SendAsync(Get("/index.html"))).Body);
+
+        var big = await connection.SendAsync(Get("/big.txt"));
+        var after = await connection.SendAsync(Get("/index.html"));
+
+        Assert.Equal((BigText, Page), (big.Body, after.Body));
+        Assert.Equal(1, counted.Total);
+        Assert.Equal(0, site.Services.GetRequiredService<FastPath>().ActiveConnections);
+    }
+
+    [Fact]
     public async Task ARequestKestrelRejectsClosesTheConnectionAsKestrelSays()
     {
         await WarmAsync(site, Get("/index.html"));
