@@ -83,9 +83,14 @@ public sealed partial class FastPath : IDisposable
             using var closing = lifetime?.ConnectionClosedRequested.Register(static state => ((FastPathConnection)state!).Close(), connection);
             handOff = await ServeWhatItCanAsync(connection);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
         {
-            // Nothing half-written is left behind: a response is written whole or not at all before a flush.
+            // The client reset or the server aborted the connection (ConnectionResetException, ConnectionAbortedException).
+            LogEnded(e.Message);
+            handOff = false;
+        }
+        catch (Exception e)
+        {
             LogFailed(e);
             handOff = false;
         }
@@ -361,6 +366,9 @@ public sealed partial class FastPath : IDisposable
     }
 
     public void Dispose() => sweeper.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A connection the fast path held ended: {Reason}")]
+    private partial void LogEnded(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The fast path failed on a connection, which is closed")]
     private partial void LogFailed(Exception exception);

@@ -196,6 +196,28 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClientsThatResetTheConnectionLeaveNothingBehind()
+    {
+        await WarmAsync(site, Get("/index.html"));
+        var fastPath = site.Services.GetRequiredService<FastPath>();
+        var address = site.Client.BaseAddress!;
+        for (var i = 0; i < 5; i++)
+        {
+            using var client = new TcpClient { LingerState = new LingerOption(true, 0) };
+            await client.ConnectAsync(address.Host, address.Port);
+            var stream = client.GetStream();
+            // A fast answer, then a request for the 324 KB file sent from disk, reset while it is being sent.
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(Get("/index.html") + (i % 2 == 0 ? Get("/big.txt") : "")));
+            Assert.True(await stream.ReadAsync(new byte[1024]) > 0);
+            client.Client.Close();
+        }
+
+        await Eventually(() => fastPath.ActiveConnections == 0, TimeSpan.FromSeconds(10));
+        await using var connection = await ConnectAsync();
+        Assert.Equal(Page, (await connection.SendAsync(Get("/index.html"))).Body);
+    }
+
+    [Fact]
     public async Task ARequestKestrelRejectsClosesTheConnectionAsKestrelSays()
     {
         await WarmAsync(site, Get("/index.html"));
