@@ -211,6 +211,7 @@ public sealed partial class FastPath : IDisposable
     // forward.Length bytes (the buffer does not move). Incomplete or Other: nothing done.
     private FastPathRequest.Verdict TryServe(ReadOnlySpan<byte> bytes, ref ReadOnlySequence<byte> buffer, PipeWriter output, out (int Length, bool IsHead) forward)
     {
+        var started = Stopwatch.GetTimestamp();
         var verdict = FastPathRequest.Parse(bytes, out var request);
         forward = (request.Length, request.IsHead);
         if (verdict != FastPathRequest.Verdict.Simple)
@@ -248,7 +249,7 @@ public sealed partial class FastPath : IDisposable
         {
             output.Write(response.Body);
         }
-        telemetry.RecordFastResponse(request.IsHead);
+        telemetry.RecordFastResponse(request.IsHead, started);
         buffer = buffer.Slice(request.Length);
         return FastPathRequest.Verdict.Simple;
     }

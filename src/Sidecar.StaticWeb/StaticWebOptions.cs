@@ -107,8 +107,8 @@ public sealed class StaticWebOptions
     /// Answer repeated plain GET and HEAD requests for small files of the served revision from memory,
     /// before Kestrel's HTTP/1.1 layer: a copy of the response the full pipeline sent, with a fresh Date.
     /// Any other request, and the rest of its connection, goes to Kestrel and the full pipeline. These
-    /// responses are counted in <c>staticweb.fast_path.responses</c> and traced as sampled, but do not
-    /// appear in ASP.NET Core's request metrics. On by default.
+    /// responses are counted in <c>staticweb.fast_path.responses</c> and in ASP.NET Core's
+    /// <c>http.server.request.duration</c>, and traced as sampled. On by default.
     /// </summary>
     public bool FastPath { get; set; } = true;
 

@@ -80,6 +80,43 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EveryRequestIsInAspNetCoresRequestDurationFastOrNot()
+    {
+        var factory = site.Services.GetRequiredService<IMeterFactory>();
+        var measured = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var instruments = new System.Collections.Concurrent.ConcurrentDictionary<Instrument, byte>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "http.server.request.duration" && ReferenceEquals(instrument.Meter.Scope, factory))
+            {
+                instruments.TryAdd(instrument, 0);
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            var named = tags.ToArray().ToDictionary(t => t.Key, t => Convert.ToString(t.Value));
+            Assert.InRange(seconds, 0, 10);
+            measured.Enqueue($"{named["http.request.method"]} {named["http.response.status_code"]} {named["url.scheme"]} {named["network.protocol.version"]}");
+        });
+        listener.Start();
+
+        await WarmAsync(site, Get("/index.html"));
+        await using var connection = await ConnectAsync();
+        await connection.SendAsync(Get("/index.html"));
+        await connection.SendAsync(Get("/index.html", method: "HEAD"), head: true);
+        await connection.SendAsync(Get("/missing.txt"));
+
+        Assert.Equal(2, counted.Total);
+        await Eventually(() => measured.Count == 5, TimeSpan.FromSeconds(10));
+        Assert.Equal(["GET 200 http 1.1", "GET 200 http 1.1", "GET 200 http 1.1", "GET 404 http 1.1", "HEAD 200 http 1.1"], measured.Order());
+        // One instrument: the fast path records into ASP.NET Core's own, not a look-alike beside it.
+        var instrument = Assert.Single(instruments.Keys);
+        Assert.Equal(StaticWebTelemetry.HostingMeter, instrument.Meter.Name);
+    }
+
+    [Fact]
     public async Task HeadGetsTheHeadersAndLengthWithoutTheBody()
     {
         await WarmAsync(site, Get("/a/b.txt"));
