@@ -97,8 +97,10 @@ public static class GitSyncResourceExtensions
     /// <paramref name="revisionWebhookPath"/> is given, the sidecar tells it of each new revision at that path of
     /// its <paramref name="endpointName"/> endpoint (W3C trace context included).
     /// </summary>
+    /// <param name="webhookEnvironment">Environment the main server gets when the webhook is wired, in every run and deployment.</param>
     public static IResourceBuilder<T> WithGitSyncSidecar<T, TSync>(this IResourceBuilder<T> main, IResourceBuilder<TSync> sync,
-        string rootVariable = "StaticWeb__Root", string? revisionWebhookPath = null, string endpointName = "http")
+        string rootVariable = "StaticWeb__Root", string? revisionWebhookPath = null, string endpointName = "http",
+        IReadOnlyDictionary<string, string>? webhookEnvironment = null)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
         where TSync : class, IResourceWithEnvironment
     {
@@ -111,15 +113,25 @@ public static class GitSyncResourceExtensions
         {
             var endpoint = withEndpoints.GetEndpoint(endpointName);
             sync.WithEnvironment("GITSYNC_WEBHOOK_URL", ReferenceExpression.Create($"{endpoint}{revisionWebhookPath}"));
-            main.WithAnnotation(new Deployment.RevisionWebhookAnnotation(revisionWebhookPath));
+            var environment = webhookEnvironment ?? new Dictionary<string, string>();
+            main.WithAnnotation(new Deployment.RevisionWebhookAnnotation(revisionWebhookPath, environment));
+            foreach (var (name, value) in environment)
+            {
+                main.WithEnvironment(name, value);
+            }
         }
         return main;
     }
 
-    /// <summary>Serves what the sidecar publishes with Sidecar.StaticWeb, which also takes the sidecar's revision webhook.</summary>
+    /// <summary>
+    /// Serves what the sidecar publishes with Sidecar.StaticWeb, which also takes the sidecar's revision webhook
+    /// and, since it is told of every revision, reads the link only then (<c>StaticWeb__RevisionCheck=webhook</c>)
+    /// instead of at every request.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithGitSyncSidecar<TSync>(this IResourceBuilder<ProjectResource> web, IResourceBuilder<TSync> sync)
         where TSync : class, IResourceWithEnvironment =>
-        web.WithGitSyncSidecar(sync, "StaticWeb__Root", "/_sidecar/revision");
+        web.WithGitSyncSidecar(sync, "StaticWeb__Root", "/_sidecar/revision",
+            webhookEnvironment: new Dictionary<string, string> { ["StaticWeb__RevisionCheck"] = "webhook" });
 
     /// <summary>How many copies of the main server and its sidecar a deployment runs (Kubernetes replicas).</summary>
     public static IResourceBuilder<T> WithReplicas<T>(this IResourceBuilder<T> main, IResourceBuilder<ParameterResource> replicas)

@@ -37,6 +37,8 @@ public sealed class PublishTests : IDisposable
         Assert.Equal("{repo.value}", syncEnv.GetProperty("GITSYNC_REPO").GetString());
         Assert.Equal("/content", syncEnv.GetProperty("GITSYNC_ROOT").GetString());
         Assert.Equal("/content/current", resources.GetProperty("web").GetProperty("env").GetProperty("StaticWeb__Root").GetString());
+        // Told of every revision by the sidecar's webhook, the server does not read the link per request.
+        Assert.Equal("webhook", resources.GetProperty("web").GetProperty("env").GetProperty("StaticWeb__RevisionCheck").GetString());
         // The demo origin runs only on this machine; a deployment syncs the repo parameter.
         Assert.False(resources.TryGetProperty("origin", out _));
     }
@@ -67,6 +69,7 @@ public sealed class PublishTests : IDisposable
         Assert.Contains(web.VolumeMounts, m => m.Name == "content" && m.MountPath == "/content" && m.ReadOnlyProperty == true);
         Assert.Contains(sync.VolumeMounts, m => m.Name == "content" && m.MountPath == "/content" && m.ReadOnlyProperty != true);
         Assert.Equal("/content/current", web.Env.Single(e => e.Name == "StaticWeb__Root").Value);
+        Assert.Equal("webhook", web.Env.Single(e => e.Name == "StaticWeb__RevisionCheck").Value);
         Assert.Equal("main", sync.Env.Single(e => e.Name == "GITSYNC_REF").Value);
         Assert.Equal("http://127.0.0.1:8080/_sidecar/revision", sync.Env.Single(e => e.Name == "GITSYNC_WEBHOOK_URL").Value);
 
@@ -117,6 +120,7 @@ public sealed class PublishTests : IDisposable
         Assert.Contains($"{volume}:/content:ro", ((List<object>)web["volumes"]).Cast<string>());
         Assert.Contains($"{volume}:/content", ((List<object>)sync["volumes"]).Cast<string>());
         Assert.Equal("/content/current", ((Dictionary<object, object>)web["environment"])["StaticWeb__Root"]);
+        Assert.Equal("webhook", ((Dictionary<object, object>)web["environment"])["StaticWeb__RevisionCheck"]);
         Assert.Contains("sync", ((List<object>)web["depends_on"]).Cast<string>());
 
         // Secrets go to .env beside the compose file, not into it.

@@ -46,6 +46,10 @@ public static class ComposeFile
                 // Not one network namespace here: the main server takes the webhook with the shared secret.
                 syncEnvironment["GITSYNC_WEBHOOK_URL"] = $"http://{pod.Name}:{SidecarPod.MainPort}{path}?token=${{{SecretVariable(pod)}}}";
                 mainEnvironment["StaticWeb__RevisionWebhookSecret"] = $"${{{SecretVariable(pod)}}}";
+                foreach (var (name, value) in pod.MainEnvironment)
+                {
+                    mainEnvironment[name] = value;
+                }
             }
             services[pod.SyncName] = new Dictionary<string, object>
             {

@@ -141,6 +141,7 @@ public static class KubernetesManifests
                 Env(pod.RootVariable, $"{SharedContentResource.ContainerPath}/{pod.ContentLink}"),
                 Env("ASPNETCORE_HTTP_PORTS", SidecarPod.MainPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 Env("OTEL_SERVICE_NAME", pod.Name),
+                .. pod.MainEnvironment.Select(e => Env(e.Key, e.Value)),
             ],
             Ports = [new V1ContainerPort { Name = "http", ContainerPort = SidecarPod.MainPort }],
             // /health stays unhealthy until the link resolves: no traffic before content is published.

@@ -19,7 +19,8 @@ public sealed record SidecarPod(
     int Replicas,
     string RootVariable,
     string ContentLink,
-    string? RevisionWebhookPath)
+    string? RevisionWebhookPath,
+    IReadOnlyDictionary<string, string> MainEnvironment)
 {
     public const int MainPort = 8080;
     public const int SyncStatusPort = 8081;
@@ -49,7 +50,8 @@ public sealed record SidecarPod(
                 await ReplicasOfAsync(main, cancellationToken),
                 served.RootVariable,
                 sync.Content.Resource.Link,
-                main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault()?.Path));
+                main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault()?.Path,
+                main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault()?.MainEnvironment ?? new Dictionary<string, string>()));
         }
         return pods;
     }
@@ -109,8 +111,10 @@ public sealed class ReplicasAnnotation(ParameterResource replicas) : IResourceAn
     public ParameterResource Replicas { get; } = replicas;
 }
 
-/// <summary>The path at which the main server takes the sidecar's revision webhook.</summary>
-public sealed class RevisionWebhookAnnotation(string path) : IResourceAnnotation
+/// <summary>The path at which the main server takes the sidecar's revision webhook, and the environment it gets with it.</summary>
+public sealed class RevisionWebhookAnnotation(string path, IReadOnlyDictionary<string, string> mainEnvironment) : IResourceAnnotation
 {
     public string Path { get; } = path;
+
+    public IReadOnlyDictionary<string, string> MainEnvironment { get; } = mainEnvironment;
 }
