@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Buffers.Text;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
@@ -26,6 +26,9 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
 {
     // A response head larger than this from Kestrel cannot be relayed (Kestrel's own limit is far below).
     private const int MaxResponseHeadBytes = 64 * 1024;
+
+    private static readonly byte[] CrLf = "\r\n"u8.ToArray();
+    private static readonly byte[] EndOfHead = "\r\n\r\n"u8.ToArray();
 
     private InnerConnection? inner;
     private HeartbeatRelay? heartbeat;
@@ -137,34 +140,11 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
     // or up to the end of the connection). True when the connection stays open after it.
     private async Task<bool> RelayResponseAsync(PipeReader from, bool isHead)
     {
-        int status;
-        long? contentLength = null;
-        bool chunked = false, close = false;
-        while (true)
+        if (await RelayThroughAsync(from, EndOfHead) is not { } head
+            || !TryParseHead(head, out var status, out var contentLength, out var chunked, out var close))
         {
-            var result = await from.ReadAsync();
-            var buffer = result.Buffer;
-            var reader = new SequenceReader<byte>(buffer);
-            if (reader.TryReadTo(out ReadOnlySequence<byte> head, "\r\n\r\n"u8, advancePastDelimiter: true))
-            {
-                var text = Encoding.ASCII.GetString(head);
-                if (!TryParseHead(text, out status, out contentLength, out chunked, out close))
-                {
-                    from.AdvanceTo(buffer.Start);
-                    return false;
-                }
-                Copy(buffer.Slice(0, reader.Position));
-                from.AdvanceTo(reader.Position);
-                break;
-            }
-            if (result.IsCompleted || buffer.Length > MaxResponseHeadBytes)
-            {
-                Copy(buffer);
-                from.AdvanceTo(buffer.End);
-                await Output.FlushAsync();
-                return false;
-            }
-            from.AdvanceTo(buffer.Start, buffer.End);
+            await Output.FlushAsync();
+            return false;
         }
 
         if (isHead || status is 204 or 304 || status < 200)
@@ -255,19 +235,19 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
     {
         while (true)
         {
-            var line = await RelayLineAsync(from);
+            var line = await RelayThroughAsync(from, CrLf);
             if (line is null)
             {
                 return false;
             }
             var sizeText = line.AsSpan(0, line.IndexOf(';') is var semicolon and >= 0 ? semicolon : line.Length).Trim();
-            if (!Utf8Parser.TryParse(Encoding.ASCII.GetBytes(sizeText.ToString()), out long size, out var used, 'x') || used != sizeText.Length)
+            if (!long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size))
             {
                 return false;
             }
             if (size == 0)
             {
-                while (await RelayLineAsync(from) is { } trailer)
+                while (await RelayThroughAsync(from, CrLf) is { } trailer)
                 {
                     if (trailer.Length == 0)
                     {
@@ -284,23 +264,25 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
         }
     }
 
-    // Relays one line (with its CRLF) and returns it without the CRLF; null when the response ended first.
-    private async Task<string?> RelayLineAsync(PipeReader from)
+    // Relays the response up to and with the next delimiter and returns the text before it; null when the
+    // response ended first or runs too long without one (then what came is relayed as it is).
+    private async Task<string?> RelayThroughAsync(PipeReader from, byte[] delimiter)
     {
         while (true)
         {
             var result = await from.ReadAsync();
             var buffer = result.Buffer;
             var reader = new SequenceReader<byte>(buffer);
-            if (reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8, advancePastDelimiter: true))
+            if (reader.TryReadTo(out ReadOnlySequence<byte> before, delimiter, advancePastDelimiter: true))
             {
-                var text = Encoding.ASCII.GetString(line);
+                var text = Encoding.ASCII.GetString(before);
                 Copy(buffer.Slice(0, reader.Position));
                 from.AdvanceTo(reader.Position);
                 return text;
             }
             if (result.IsCompleted || buffer.Length > MaxResponseHeadBytes)
             {
+                Copy(buffer);
                 from.AdvanceTo(buffer.End);
                 return null;
             }
