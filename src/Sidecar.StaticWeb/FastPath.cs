@@ -10,8 +10,11 @@ using Microsoft.Extensions.Options;
 
 namespace Sidecar.StaticWeb;
 
-/// <summary>A response the fast path sends as it is: the status line and headers (all but Date), and the body.</summary>
-public sealed record FastResponse(byte[] Head, byte[] Body);
+/// <summary>
+/// A response the fast path sends as it is: the status line and headers (all but Date), and the body,
+/// from memory or (<paramref name="FilePath"/>) from the revision's file with send-file.
+/// </summary>
+public sealed record FastResponse(byte[] Head, byte[]? Body, string? FilePath = null, long FileLength = 0);
 
 /// <summary>
 /// Answers repeated requests for the served revision's small files from memory, before Kestrel's
@@ -43,6 +46,9 @@ public sealed partial class FastPath : IDisposable
     {
         "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Set-Cookie", "Trailer", "Alt-Svc",
     };
+
+    // About the most a kept head takes from a revision's budget (its headers, key and objects).
+    private const int MaxKeptHeadBytes = 2048;
 
     private readonly ContentRoot contentRoot;
     private readonly RevisionTracker revisions;
@@ -134,6 +140,15 @@ public sealed partial class FastPath : IDisposable
                 if (verdict == FastPathRequest.Verdict.Simple)
                 {
                     written = true;
+                    if (output is SocketOutput { HasTail: true })
+                    {
+                        // A large body or a file goes out now, before the next response is written.
+                        if ((await output.FlushAsync()).IsCompleted)
+                        {
+                            input.AdvanceTo(buffer.Start, buffer.End);
+                            return false;
+                        }
+                    }
                     continue;
                 }
                 if (verdict != FastPathRequest.Verdict.Forward)
@@ -233,25 +248,70 @@ public sealed partial class FastPath : IDisposable
         }
         Span<char> key = stackalloc char[request.KeyLength];
         request.WriteKey(key);
+        var direct = output as SocketOutput;
         if (!cache.TryGetFast(key, out var response))
         {
-            // A file too large for memory is sent by Kestrel from disk every time: the connection goes
-            // to Kestrel, rather than each body taking one more copy through the inner connection.
+            // A file too large for memory, when the fast path cannot send it itself (no socket, or no
+            // room left to keep its head): the connection goes to Kestrel, which sends it from disk every
+            // time, rather than each body taking one more copy through the inner connection.
             return cache.TryGet(Encoding.ASCII.GetString(request.Target), out var entry) && entry.Identity.Body is null
+                && (direct is null || cache.UsedBytes + MaxKeptHeadBytes > cache.CapacityBytes)
                 ? FastPathRequest.Verdict.Other
                 : FastPathRequest.Verdict.Forward;
+        }
+        FileStream? file = null;
+        if (response.FilePath is { } path)
+        {
+            if (direct is null)
+            {
+                return FastPathRequest.Verdict.Other;
+            }
+            if (!request.IsHead && (file = OpenKept(path, response.FileLength)) is null)
+            {
+                // Gone (a retired revision removed) or not what was kept: Kestrel answers from the disk as it is.
+                return FastPathRequest.Verdict.Forward;
+            }
         }
 
         using var activity = StartActivity(request, parent, root.Revision);
         output.Write(response.Head);
         output.Write(CurrentDate());
-        if (!request.IsHead)
+        if (file is not null)
         {
-            output.Write(response.Body);
+            direct!.WriteFile(file, (int)response.FileLength);
+        }
+        else if (!request.IsHead && response.Body is { } body)
+        {
+            if (direct is not null && body.Length >= SocketOutput.SharedBodyBytes)
+            {
+                direct.WriteTail(body);
+            }
+            else
+            {
+                output.Write(body);
+            }
         }
         telemetry.RecordFastResponse(request.IsHead, started);
         buffer = buffer.Slice(request.Length);
         return FastPathRequest.Verdict.Simple;
+    }
+
+    // The kept file, opened for this response; null when it cannot be, or is no longer the length kept.
+    private static FileStream? OpenKept(string path, long length)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+            if (stream.Length == length)
+            {
+                return stream;
+            }
+            stream.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
     }
 
     // A server span as ASP.NET Core's, child of the caller's trace context if it sent one, subject to
@@ -287,12 +347,13 @@ public sealed partial class FastPath : IDisposable
     /// <summary>
     /// Keeps the response the full pipeline is about to send, when it is the plain 200 of a request
     /// of the fast path's shape: a GET of a plain target with no query, no validators or range, at most one
-    /// <c>Accept-Encoding</c>, answered from memory for the revision <paramref name="cache"/> holds.
+    /// <c>Accept-Encoding</c>, answered for the revision <paramref name="cache"/> holds, from memory or
+    /// from one file of the revision's folder.
     /// Called once the response's headers are all set, before its body is written.
     /// </summary>
-    public void Offer(HttpContext context, RevisionCache cache, byte[] body)
+    public void Offer(HttpContext context, RevisionCache cache, Representation representation)
     {
-        if (!Enabled || cache.IsRetired)
+        if (!Enabled || cache.IsRetired || (representation.Body is null && (representation.PhysicalPath is null || representation.Length > int.MaxValue)))
         {
             return;
         }
@@ -321,7 +382,9 @@ public sealed partial class FastPath : IDisposable
         {
             return;
         }
-        cache.AddFast(key, new FastResponse(head, body));
+        cache.AddFast(key, representation.Body is { } body
+            ? new FastResponse(head, body)
+            : new FastResponse(head, null, representation.PhysicalPath, representation.Length));
     }
 
     private static byte[]? BuildHead(HttpResponse response)

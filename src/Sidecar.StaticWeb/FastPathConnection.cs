@@ -35,7 +35,13 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
 
     public PipeReader Input { get; } = outer.Transport.Input;
 
-    public PipeWriter Output { get; } = outer.Transport.Output;
+    /// <summary>
+    /// Where the fast path writes: straight to the client's socket when the transport exposes it
+    /// (<see cref="SocketOutput"/>), else the transport's output pipe.
+    /// </summary>
+    public PipeWriter Output { get; } = outer.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
+        ? new SocketOutput(socket, () => outer.Abort(new ConnectionAbortedException("The client did not read a response of the fast path.")))
+        : outer.Transport.Output;
 
     /// <summary>Set on every answered batch, cleared by each sweep.</summary>
     public volatile bool Active = true;
@@ -102,8 +108,18 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
         await Task.WhenAll(toKestrel, fromKestrel);
     }
 
-    /// <summary>Ends the inner connection, if any, and waits for Kestrel to finish with it.</summary>
-    public Task EndAsync() => inner?.EndAsync() ?? Task.CompletedTask;
+    /// <summary>Ends the inner connection, if any, and waits for Kestrel to finish with it; then the fast path's output is done.</summary>
+    public async Task EndAsync()
+    {
+        if (inner is not null)
+        {
+            await inner.EndAsync();
+        }
+        if (Output is SocketOutput direct)
+        {
+            direct.Complete();
+        }
+    }
 
     private static async Task CopyAsync(PipeReader from, PipeWriter to, bool isInput)
     {

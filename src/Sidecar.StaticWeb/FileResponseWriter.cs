@@ -13,7 +13,7 @@ public sealed class FileResponseWriter(FastPath fastPath)
 
     /// <param name="context">The request.</param>
     /// <param name="entry">The file.</param>
-    /// <param name="offerTo">The cache of the revision the request resolved, when <paramref name="entry"/> came from it: a plain 200 from memory is then offered to the <see cref="FastPath"/>.</param>
+    /// <param name="offerTo">The cache of the revision the request resolved, when <paramref name="entry"/> came from it: a plain 200 is then offered to the <see cref="FastPath"/>.</param>
     public Task WriteAsync(HttpContext context, FileEntry entry, RevisionCache? offerTo = null)
     {
         var request = context.Request;
@@ -75,9 +75,9 @@ public sealed class FileResponseWriter(FastPath fastPath)
 
         response.ContentType = entry.ContentType;
         response.ContentLength = representation.Length;
-        if (offerTo is not null && representation.Body is { } body)
+        if (offerTo is not null)
         {
-            fastPath.Offer(context, offerTo, body);
+            fastPath.Offer(context, offerTo, representation);
         }
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }

@@ -102,7 +102,7 @@ public sealed class StaticSiteHandler(
             telemetry.RecordLookup(hit: true);
             // On the socket thread only what is served from memory; reading or compressing leaves it.
             return settings.InlineSocketScheduling && !FileResponseWriter.ServesFromMemory(context, cached)
-                ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached))
+                ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached, offerTo: cache))
                 : writer.WriteAsync(context, cached, offerTo: cache);
         }
         telemetry.RecordLookup(hit: false);

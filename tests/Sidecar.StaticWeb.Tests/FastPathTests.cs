@@ -217,19 +217,55 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task APlainRequestForAFileSentFromDiskHandsTheConnectionToKestrel()
+    public async Task AFileSentFromDiskGoesOutWithSendFileAndTheConnectionStaysFast()
     {
+        var full = await WarmAsync(site, Get("/big.txt"));
         await WarmAsync(site, Get("/index.html"));
-        await WarmAsync(site, Get("/big.txt"));
         await using var connection = await ConnectAsync();
-        Assert.Equal(Page, (await connection.SendAsync(Get("/index.html"))).Body);
 
         var big = await connection.SendAsync(Get("/big.txt"));
-        var after = await connection.SendAsync(Get("/index.html"));
+        var page = await connection.SendAsync(Get("/index.html"));
+        var head = await connection.SendAsync(Get("/big.txt", method: "HEAD"), head: true);
+        var again = await connection.SendAsync(Get("/big.txt"));
 
-        Assert.Equal((BigText, Page), (big.Body, after.Body));
+        Assert.Equal((BigText, Page, BigText), (big.Body, page.Body, again.Body));
+        Assert.Equal(full.HeadersWithoutDate, big.HeadersWithoutDate);
+        Assert.Equal(full.HeadersWithoutDate, head.HeadersWithoutDate);
+        Assert.Equal(Encoding.ASCII.GetByteCount(BigText).ToString(), head.Header("Content-Length"));
+        Assert.Equal("", head.Body);
+        Assert.Equal(4, counted.Total);
+        Assert.Equal(1, site.Services.GetRequiredService<FastPath>().ActiveConnections);
+    }
+
+    [Fact]
+    public async Task PipelinedRequestsAroundAFileSentFromDiskKeepTheirOrder()
+    {
+        await WarmAsync(site, Get("/big.txt"));
+        await WarmAsync(site, Get("/index.html"));
+        await using var connection = await ConnectAsync();
+
+        // Fast from memory, fast from disk, Kestrel (a range of the big file), fast from disk, fast from memory.
+        var responses = await connection.SendManyAsync(
+            Get("/index.html") + Get("/big.txt") + Get("/big.txt", "Range: bytes=2-6\r\n") + Get("/big.txt") + Get("/index.html"), 5);
+
+        Assert.Equal([200, 200, 206, 200, 200], responses.Select(response => response.Status));
+        Assert.Equal([Page, BigText, BigText[2..7], BigText, Page], responses.Select(response => response.Body));
+        Assert.Equal(4, counted.Total);
+    }
+
+    [Fact]
+    public async Task AfterASwapAKeptFileIsNotSentAgain()
+    {
+        await WarmAsync(site, Get("/big.txt"));
+        await using var connection = await ConnectAsync();
+        Assert.Equal(BigText, (await connection.SendAsync(Get("/big.txt"))).Body);
+
+        // rev2 has no big.txt: Kestrel answers from the new revision.
+        site.Publish("rev2");
+        var gone = await connection.SendAsync(Get("/big.txt"));
+
+        Assert.Equal((404, "rev2"), (gone.Status, gone.Header("X-Content-Revision")));
         Assert.Equal(1, counted.Total);
-        Assert.Equal(0, site.Services.GetRequiredService<FastPath>().ActiveConnections);
     }
 
     [Fact]
@@ -373,6 +409,25 @@ public sealed class FastPathTests : IAsyncLifetime
         Assert.Equal(Page, after.Body);
         Assert.Equal(Page, afterWithKestrel.Body);
         Assert.Equal(before + 1, idleCounted.Total);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReadingIsDisconnectedAfterTheIdlePeriod()
+    {
+        await using var idleSite = new SiteFixture("--StaticWeb:FastPathIdleSeconds=1");
+        using var idleCounted = await StartAsync(idleSite);
+        var fastPath = idleSite.Services.GetRequiredService<FastPath>();
+        await WarmAsync(idleSite, Get("/big.txt"));
+        await using var stuck = await RawConnection.OpenAsync(idleSite.Client.BaseAddress!);
+
+        // About 32 MB of responses asked for, none read: the sends stall once the socket buffers are full.
+        await stuck.WriteAsync(string.Concat(Enumerable.Repeat(Get("/big.txt"), 100)));
+        await Eventually(() => idleCounted.Total > 0, TimeSpan.FromSeconds(10));
+
+        await Eventually(() => fastPath.ActiveConnections == 0, TimeSpan.FromSeconds(10));
+        Assert.InRange(idleCounted.Total, 1, 99);
+        await using var connection = await RawConnection.OpenAsync(idleSite.Client.BaseAddress!);
+        Assert.Equal(BigText, (await connection.SendAsync(Get("/big.txt"))).Body);
     }
 
     [Fact]
