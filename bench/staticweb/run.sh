@@ -5,6 +5,10 @@
 #   bench/staticweb/run.sh                 # defaults below
 #   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=2 bench/staticweb/run.sh
 #   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=false bench/staticweb/run.sh
+#   PIN=1 bench/staticweb/run.sh           # servers on CPU 1, wrk on CPU 0 (needs 2 CPUs)
+#
+# Unpinned, wrk and the server share both CPUs, so a faster server also makes wrk busier and the
+# p99 partly measures wrk's own scheduling; PIN=1 keeps the load generator off the server's CPU.
 #
 # Every server started here is stopped on exit, also on failure or Ctrl+C.
 set -euo pipefail
@@ -19,6 +23,15 @@ SWAP_SECONDS=${SWAP_SECONDS:-10}
 PORT_STATICWEB=${PORT_STATICWEB:-18181}
 PORT_NGINX=${PORT_NGINX:-18182}
 PORT_APACHE=${PORT_APACHE:-18183}
+PIN=${PIN:-}
+SERVER_CPU=()
+CLIENT_CPU=()
+CPUS=shared
+if [ -n "$PIN" ]; then
+  SERVER_CPU=(taskset -c 1)
+  CLIENT_CPU=(taskset -c 0)
+  CPUS="servers on CPU 1, wrk on CPU 0"
+fi
 
 need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 if ! need nginx || ! need apache2 || ! need wrk; then
@@ -27,6 +40,8 @@ if ! need nginx || ! need apache2 || ! need wrk; then
   apt-get install -y -qq --no-install-recommends nginx-light apache2 wrk >/dev/null
 fi
 export PATH="$PATH:/usr/sbin"
+WRK_BIN=$(command -v wrk)
+wrk() { "${CLIENT_CPU[@]}" "$WRK_BIN" "$@"; }
 
 WORK=$(mktemp -d /tmp/staticweb-bench.XXXXXX)
 # nginx and httpd workers run as www-data and must read the site.
@@ -67,7 +82,7 @@ SITE="$WORK/site/current"
 # Sidecar.StaticWeb, Release build, logging off the hot path.
 dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
 Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
+  "${SERVER_CPU[@]}" dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
   >"$WORK/staticweb.log" 2>&1 &
 PIDS+=($!)
 STATICWEB_PID=$!
@@ -92,7 +107,7 @@ http {
 }
 CONF
 mkdir -p "$WORK/nginx-tmp"
-nginx -c "$WORK/nginx.conf" &
+"${SERVER_CPU[@]}" nginx -c "$WORK/nginx.conf" &
 PIDS+=($!)
 
 # Apache httpd: event MPM, sendfile, no access log, unlimited keep-alive, deflate and brotli on the fly.
@@ -127,7 +142,7 @@ DocumentRoot $SITE
 </Directory>
 AddOutputFilterByType BROTLI_COMPRESS;DEFLATE text/plain text/css application/javascript application/json
 CONF
-apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND &
+"${SERVER_CPU[@]}" apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND &
 PIDS+=($!)
 
 for port in $PORT_STATICWEB $PORT_NGINX $PORT_APACHE; do
@@ -176,7 +191,7 @@ for server in staticweb nginx apache; do
   done
 done
 
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}; CPUs: $CPUS"
 echo
 echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx | StaticWeb CPU µs/req | nginx CPU µs/req |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
