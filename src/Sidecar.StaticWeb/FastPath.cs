@@ -17,13 +17,14 @@ namespace Sidecar.StaticWeb;
 public sealed record FastResponse(byte[] Head, byte[]? Body, string? FilePath = null, long FileLength = 0);
 
 /// <summary>
-/// Answers repeated requests for the served revision's small files from memory, before Kestrel's
-/// HTTP/1.1 layer, as a connection middleware on Kestrel's socket transport.
+/// Answers repeated requests for the served revision's files, before Kestrel's HTTP/1.1 layer, as a
+/// connection middleware on Kestrel's socket transport: bodies from memory, or from disk with
+/// <c>sendfile(2)</c>, written straight to the client's socket (<see cref="SocketOutput"/>).
 /// </summary>
 /// <remarks>
 /// <para>
 /// What it sends is a copy of what the full pipeline sent: when <see cref="StaticSiteHandler"/> answers a
-/// plain <c>GET</c> with 200 from the memory cache, the response's status line and headers are kept
+/// plain <c>GET</c> with 200 from its cache, the response's status line and headers are kept
 /// (<see cref="Offer"/>) in that revision's <see cref="RevisionCache"/>, under the target and the
 /// <c>Accept-Encoding</c> value, and dropped with the revision. A later request of the fast path's
 /// shape (<see cref="FastPathRequest"/>) resolves the root link, as every request does, and when the

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Sidecar.StaticWeb;
 
@@ -17,7 +19,7 @@ namespace Sidecar.StaticWeb;
 /// period and the connection was aborted) leaves the connection broken: the flush reports it completed,
 /// and the connection ends.
 /// </remarks>
-internal sealed class SocketOutput(Socket socket, Action abort) : PipeWriter
+internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWriter
 {
     /// <summary>A body at least this long is sent from its own array rather than copied into the buffer.</summary>
     public const int SharedBodyBytes = 8 * 1024;
@@ -194,19 +196,22 @@ internal sealed class SocketOutput(Socket socket, Action abort) : PipeWriter
         var stream = file!;
         try
         {
-            using var args = new SocketAsyncEventArgs();
-            args.SendPacketsElements = written > 0
-                ? [new SendPacketsElement(buffer.AsMemory(0, written)), new SendPacketsElement(stream, 0, fileLength, endOfPacket: true)]
-                : [new SendPacketsElement(stream, 0, fileLength, endOfPacket: true)];
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            args.Completed += (_, _) => done.TrySetResult();
-            if (socket.SendPacketsAsync(args))
+            long sent = 0;
+            if (OperatingSystem.IsLinux())
             {
-                await done.Task;
+                // Most often the kernel takes the head and the whole file at once: two system calls, no
+                // completion to wait for. What it does not take goes the runtime's way below.
+                var head = SendDirect(buffer.AsSpan(0, written));
+                if (head < written)
+                {
+                    await SendAllAsync(buffer.AsMemory(head, written - head));
+                }
+                written = 0;
+                sent = SendFileDirect(stream.SafeFileHandle, fileLength);
             }
-            if (args.SocketError != SocketError.Success)
+            if (written > 0 || sent < fileLength)
             {
-                throw new SocketException((int)args.SocketError);
+                await SendPacketsAsync(stream, sent);
             }
         }
         finally
@@ -216,6 +221,58 @@ internal sealed class SocketOutput(Socket socket, Action abort) : PipeWriter
         written = 0;
         sending = false;
     }
+
+    // The runtime's send-file (sendfile(2) on Linux), waiting for the socket as needed: the buffered
+    // bytes, then the file from `offset`.
+    private async Task SendPacketsAsync(FileStream stream, long offset)
+    {
+        using var args = new SocketAsyncEventArgs();
+        var rest = new SendPacketsElement(stream, offset, (int)(fileLength - offset), endOfPacket: true);
+        args.SendPacketsElements = written > 0 ? [new SendPacketsElement(buffer.AsMemory(0, written)), rest] : [rest];
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        args.Completed += (_, _) => done.TrySetResult();
+        if (socket.SendPacketsAsync(args))
+        {
+            await done.Task;
+        }
+        if (args.SocketError != SocketError.Success)
+        {
+            throw new SocketException((int)args.SocketError);
+        }
+    }
+
+    // send(2) without waiting, the head marked as followed by more (so it leaves with the file's first
+    // bytes): the bytes the kernel took.
+    private int SendDirect(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return 0;
+        }
+        var sent = Native.Send(socket.SafeHandle, bytes, bytes.Length, Native.MsgDontWait | Native.MsgMore | Native.MsgNoSignal);
+        return sent >= 0 ? (int)sent : WouldBlock() ? 0 : throw new SocketException(Marshal.GetLastPInvokeError());
+    }
+
+    // sendfile(2) until the kernel takes no more without waiting: the bytes of the file sent.
+    private long SendFileDirect(SafeFileHandle handle, long length)
+    {
+        long offset = 0;
+        while (offset < length)
+        {
+            var sent = Native.SendFile(socket.SafeHandle, handle, ref offset, (nuint)(length - offset));
+            if (sent < 0)
+            {
+                return WouldBlock() ? offset : throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+            if (sent == 0)
+            {
+                break;
+            }
+        }
+        return offset;
+    }
+
+    private static bool WouldBlock() => Marshal.GetLastPInvokeError() is Native.EAgain or Native.EIntr;
 
     private async Task SendAllAsync(ReadOnlyMemory<byte> bytes)
     {
@@ -269,5 +326,20 @@ internal sealed class SocketOutput(Socket socket, Action abort) : PipeWriter
         {
             throw new InvalidOperationException("A body or file is queued: flush before writing more.");
         }
+    }
+
+    private static partial class Native
+    {
+        public const int EAgain = 11;
+        public const int EIntr = 4;
+        public const int MsgDontWait = 0x40;
+        public const int MsgMore = 0x8000;
+        public const int MsgNoSignal = 0x4000;
+
+        [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+        public static partial nint Send(SafeSocketHandle socket, ReadOnlySpan<byte> buffer, nint length, int flags);
+
+        [LibraryImport("libc", EntryPoint = "sendfile", SetLastError = true)]
+        public static partial nint SendFile(SafeSocketHandle socket, SafeFileHandle file, ref long offset, nuint count);
     }
 }
