@@ -25,9 +25,11 @@ public sealed class DashboardTests
         var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
 
         Assert.True(result.Success, result.Message);
-        using var response = await web.GetAsync("/");
-        Assert.Contains(marker, await response.Content.ReadAsStringAsync());
-        Assert.Equal(pushed, response.Headers.GetValues("X-Content-Revision").Single());
+        // The command returns once the revision is published; the web server, which checks the link
+        // only when the sidecar's webhook announces a revision, serves it as soon as that arrives.
+        var (body, revision) = await ServedWithinAsync(web, marker, TimeSpan.FromSeconds(5));
+        Assert.Contains(marker, body);
+        Assert.Equal(pushed, revision);
 
         // The revision is shown on the sidecar resource.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -43,6 +45,21 @@ public sealed class DashboardTests
         var webhook = collector.Spans.First(s => s.Service == "sync" && s.Name == "webhook"
             && collector.Spans.Any(w => w.Service == "web" && w.Name == "revision switch" && w.TraceId == s.TraceId));
         Assert.Contains(collector.Spans, s => s.Service == "sync" && s.Name == "sync" && s.TraceId == webhook.TraceId);
+    }
+
+    private static async Task<(string Body, string Revision)> ServedWithinAsync(HttpClient web, string marker, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            using var response = await web.GetAsync("/");
+            var body = await response.Content.ReadAsStringAsync();
+            if (body.Contains(marker) || DateTime.UtcNow > deadline)
+            {
+                return (body, response.Headers.GetValues("X-Content-Revision").Single());
+            }
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
