@@ -413,7 +413,7 @@ public sealed partial class FastPath : IDisposable
         return Encoding.ASCII.GetBytes(text.ToString());
     }
 
-    // Hands every connection idle for a whole period to Kestrel (and unsticks any blocked behind a client that does not read).
+    // Hands every connection idle for a whole period to Kestrel, and disconnects one whose client stopped reading a response.
     private void Sweep()
     {
         foreach (var connection in connections.Keys)
@@ -421,6 +421,12 @@ public sealed partial class FastPath : IDisposable
             if (connection.Active)
             {
                 connection.Active = false;
+            }
+            else if (connection.Output is SocketOutput direct)
+            {
+                // A response under way is left to finish while the client reads it, however slowly.
+                connection.Input.CancelPendingRead();
+                direct.AbortIfStalled();
             }
             else
             {

@@ -36,10 +36,10 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
     public PipeReader Input { get; } = outer.Transport.Input;
 
     /// <summary>
-    /// Where the fast path writes: straight to the client's socket when the transport exposes it
-    /// (<see cref="SocketOutput"/>), else the transport's output pipe.
+    /// Where the fast path writes: straight to the client's socket when the transport exposes it, on
+    /// Linux (<see cref="SocketOutput"/>), else the transport's output pipe.
     /// </summary>
-    public PipeWriter Output { get; } = outer.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
+    public PipeWriter Output { get; } = SocketOutput.IsSupported && outer.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
         ? new SocketOutput(socket, () => outer.Abort(new ConnectionAbortedException("The client did not read a response of the fast path.")))
         : outer.Transport.Output;
 

@@ -7,17 +7,27 @@ using Microsoft.Win32.SafeHandles;
 namespace Sidecar.StaticWeb;
 
 /// <summary>
-/// The fast path's output on a connection of Kestrel's socket transport: what it writes is sent
-/// straight to the client's socket on each flush, from the fast path's own task, instead of through
-/// the transport's output pipe and its send loop. A large body kept in memory is sent from where it is
-/// (no copy), and a file from disk with <c>sendfile(2)</c> (zero-copy).
+/// The fast path's output on a connection of Kestrel's socket transport, on Linux: what it writes is
+/// sent straight to the client's socket on each flush, from the fast path's own task, instead of
+/// through the transport's output pipe and its send loop. A large body kept in memory is sent from
+/// where it is (no copy), and a file from disk with <c>sendfile(2)</c> (zero-copy).
 /// </summary>
 /// <remarks>
+/// <para>
+/// A flush first offers everything to the kernel without waiting (<c>send(2)</c> with
+/// <c>MSG_DONTWAIT</c>, the head marked <c>MSG_MORE</c> when a body follows, then <c>sendfile(2)</c>),
+/// which most often takes it all. What it leaves goes out in steps: a small piece through the
+/// runtime's send, which waits until the client has read enough, then again as much as the kernel
+/// takes at once. Each step counts as progress, so a client that reads slowly keeps its connection,
+/// and one that stopped reading is disconnected by the idle sweep (<see cref="AbortIfStalled"/>),
+/// as nginx's <c>send_timeout</c> does.
+/// </para>
+/// <para>
 /// Only the fast path writes to the socket while it holds the connection, and every send is complete
 /// before the connection is handed to Kestrel, whose output pipe is still empty then; so the two never
-/// write at the same time. A send cut short (the client reset, or it stopped reading for a whole idle
-/// period and the connection was aborted) leaves the connection broken: the flush reports it completed,
-/// and the connection ends.
+/// write at the same time. A send cut short (the client reset, or the connection was aborted) leaves
+/// the connection broken: the flush reports it completed, and the connection ends.
+/// </para>
 /// </remarks>
 internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWriter
 {
@@ -26,17 +36,27 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
 
     private const int InitialBytes = 8 * 1024;
 
+    // What one waiting step sends: small, so that a slow reader shows progress at every step.
+    private const int StepBytes = 1024;
+
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
     private int written;
     private ReadOnlyMemory<byte> tail;
     private FileStream? file;
     private int fileLength;
+    private byte[]? step;
     private volatile bool sending;
     private volatile bool broken;
-    private List<ArraySegment<byte>>? gather;
+    private long progress;
+    private long progressAtLastSweep = -1;
+
+    /// <summary>Whether the fast path can write to sockets itself here (it calls Linux's <c>send(2)</c> and <c>sendfile(2)</c>).</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>True once a body or a file is queued after the buffered bytes: nothing more may be written before the next flush.</summary>
     public bool HasTail => !tail.IsEmpty || file is not null;
+
+    private long TailLength => file is not null ? fileLength : tail.Length;
 
     /// <summary>Queues a body after what is written, sent from its own array on the next flush.</summary>
     public void WriteTail(ReadOnlyMemory<byte> body)
@@ -67,7 +87,7 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         return buffer.AsSpan(written);
     }
 
-    /// <summary>Aborts the connection when a send is under way (a client that does not read); otherwise nothing is pending.</summary>
+    /// <summary>Aborts the connection when a send is under way (the server is stopping); otherwise nothing is pending.</summary>
     public override void CancelPendingFlush()
     {
         if (sending)
@@ -75,6 +95,20 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
             broken = true;
             abort();
         }
+    }
+
+    /// <summary>
+    /// Called by the idle sweep: aborts the connection when a send is under way and has made no
+    /// progress since the last sweep (a client that stopped reading).
+    /// </summary>
+    public void AbortIfStalled()
+    {
+        var now = Interlocked.Read(ref progress);
+        if (sending && now == progressAtLastSweep)
+        {
+            CancelPendingFlush();
+        }
+        progressAtLastSweep = now;
     }
 
     public override void Complete(Exception? exception = null)
@@ -99,17 +133,13 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         }
         try
         {
-            if (tail.IsEmpty && file is null)
+            var position = SendNow(0);
+            if (position == written + TailLength)
             {
-                var send = SendBufferAsync();
-                if (send.IsCompletedSuccessfully)
-                {
-                    written = 0;
-                    return default;
-                }
-                return AwaitAsync(send.AsTask());
+                Sent();
+                return default;
             }
-            return AwaitAsync(file is null ? SendWithTailAsync() : SendWithFileAsync());
+            return SendRestAsync(position);
         }
         catch (Exception e) when (IsBrokenConnection(e))
         {
@@ -117,178 +147,21 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         }
     }
 
-    private static bool IsBrokenConnection(Exception e) => e is SocketException or ObjectDisposedException or IOException;
-
-    private FlushResult Broken()
-    {
-        broken = true;
-        sending = false;
-        tail = default;
-        DropFile();
-        return new FlushResult(isCanceled: false, isCompleted: true);
-    }
-
-    private ValueTask<int> SendBufferAsync()
+    // The rest, from `position` (bytes of the buffer, then of the body or file): a step that waits for
+    // the client, then as much as the kernel takes at once, until all is sent.
+    private async ValueTask<FlushResult> SendRestAsync(long position)
     {
         sending = true;
         try
         {
-            var send = socket.SendAsync(buffer.AsMemory(0, written), SocketFlags.None);
-            if (send.IsCompletedSuccessfully && send.Result == written)
+            var total = written + TailLength;
+            while (position < total)
             {
-                sending = false;
-                return send;
+                position += await SendStepAsync(position);
+                Interlocked.Increment(ref progress);
+                position = SendNow(position);
             }
-            return new(SendRestAsync(send));
-        }
-        catch
-        {
-            sending = false;
-            throw;
-        }
-    }
-
-    // A send the kernel did not take at once: waits for it, and sends what it left.
-    private async Task<int> SendRestAsync(ValueTask<int> started)
-    {
-        var sent = await started;
-        while (sent < written)
-        {
-            sent += await socket.SendAsync(buffer.AsMemory(sent, written - sent), SocketFlags.None);
-        }
-        sending = false;
-        return sent;
-    }
-
-    private async Task SendWithTailAsync()
-    {
-        sending = true;
-        gather ??= new List<ArraySegment<byte>>(2);
-        gather.Clear();
-        if (written > 0)
-        {
-            gather.Add(new ArraySegment<byte>(buffer, 0, written));
-        }
-        var body = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(tail, out var segment)
-            ? segment
-            : new ArraySegment<byte>(tail.ToArray());
-        gather.Add(body);
-        var total = written + body.Count;
-        var sent = await socket.SendAsync(gather, SocketFlags.None);
-        if (sent < total)
-        {
-            // What the kernel did not take, in order: the rest of the buffer, then the rest of the body.
-            if (sent < written)
-            {
-                await SendAllAsync(buffer.AsMemory(sent, written - sent));
-                sent = written;
-            }
-            await SendAllAsync(body.AsMemory(sent - written));
-        }
-        tail = default;
-        written = 0;
-        sending = false;
-    }
-
-    private async Task SendWithFileAsync()
-    {
-        sending = true;
-        var stream = file!;
-        try
-        {
-            long sent = 0;
-            if (OperatingSystem.IsLinux())
-            {
-                // Most often the kernel takes the head and the whole file at once: two system calls, no
-                // completion to wait for. What it does not take goes the runtime's way below.
-                var head = SendDirect(buffer.AsSpan(0, written));
-                if (head < written)
-                {
-                    await SendAllAsync(buffer.AsMemory(head, written - head));
-                }
-                written = 0;
-                sent = SendFileDirect(stream.SafeFileHandle, fileLength);
-            }
-            if (written > 0 || sent < fileLength)
-            {
-                await SendPacketsAsync(stream, sent);
-            }
-        }
-        finally
-        {
-            DropFile();
-        }
-        written = 0;
-        sending = false;
-    }
-
-    // The runtime's send-file (sendfile(2) on Linux), waiting for the socket as needed: the buffered
-    // bytes, then the file from `offset`.
-    private async Task SendPacketsAsync(FileStream stream, long offset)
-    {
-        using var args = new SocketAsyncEventArgs();
-        var rest = new SendPacketsElement(stream, offset, (int)(fileLength - offset), endOfPacket: true);
-        args.SendPacketsElements = written > 0 ? [new SendPacketsElement(buffer.AsMemory(0, written)), rest] : [rest];
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        args.Completed += (_, _) => done.TrySetResult();
-        if (socket.SendPacketsAsync(args))
-        {
-            await done.Task;
-        }
-        if (args.SocketError != SocketError.Success)
-        {
-            throw new SocketException((int)args.SocketError);
-        }
-    }
-
-    // send(2) without waiting, the head marked as followed by more (so it leaves with the file's first
-    // bytes): the bytes the kernel took.
-    private int SendDirect(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.IsEmpty)
-        {
-            return 0;
-        }
-        var sent = Native.Send(socket.SafeHandle, bytes, bytes.Length, Native.MsgDontWait | Native.MsgMore | Native.MsgNoSignal);
-        return sent >= 0 ? (int)sent : WouldBlock() ? 0 : throw new SocketException(Marshal.GetLastPInvokeError());
-    }
-
-    // sendfile(2) until the kernel takes no more without waiting: the bytes of the file sent.
-    private long SendFileDirect(SafeFileHandle handle, long length)
-    {
-        long offset = 0;
-        while (offset < length)
-        {
-            var sent = Native.SendFile(socket.SafeHandle, handle, ref offset, (nuint)(length - offset));
-            if (sent < 0)
-            {
-                return WouldBlock() ? offset : throw new SocketException(Marshal.GetLastPInvokeError());
-            }
-            if (sent == 0)
-            {
-                break;
-            }
-        }
-        return offset;
-    }
-
-    private static bool WouldBlock() => Marshal.GetLastPInvokeError() is Native.EAgain or Native.EIntr;
-
-    private async Task SendAllAsync(ReadOnlyMemory<byte> bytes)
-    {
-        while (!bytes.IsEmpty)
-        {
-            bytes = bytes[await socket.SendAsync(bytes, SocketFlags.None)..];
-        }
-    }
-
-    // The connection is over after a failed send: part of a response may have gone out.
-    private async ValueTask<FlushResult> AwaitAsync(Task send)
-    {
-        try
-        {
-            await send;
-            written = 0;
+            Sent();
             return default;
         }
         catch (Exception e) when (IsBrokenConnection(e))
@@ -301,10 +174,113 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         }
     }
 
-    private void DropFile()
+    // Offers the kernel what is left from `position` without waiting; returns the new position.
+    private long SendNow(long position)
     {
-        Interlocked.Exchange(ref file, null)?.Dispose();
+        if (position < written)
+        {
+            position += TrySend(buffer.AsSpan((int)position, written - (int)position), more: HasTail);
+            if (position < written)
+            {
+                return position;
+            }
+        }
+        if (file is not null)
+        {
+            long offset = position - written;
+            TrySendFile(file.SafeFileHandle, ref offset, fileLength);
+            return written + offset;
+        }
+        if (!tail.IsEmpty)
+        {
+            position += TrySend(tail.Span[(int)(position - written)..], more: false);
+        }
+        return position;
     }
+
+    // Up to StepBytes from `position` through the runtime's send, which waits until the socket takes them.
+    private async ValueTask<int> SendStepAsync(long position)
+    {
+        ReadOnlyMemory<byte> piece;
+        if (position < written)
+        {
+            piece = buffer.AsMemory((int)position, Math.Min(StepBytes, written - (int)position));
+        }
+        else if (file is not null)
+        {
+            step ??= new byte[StepBytes];
+            var read = RandomAccess.Read(file.SafeFileHandle, step, position - written);
+            if (read == 0)
+            {
+                throw new IOException($"The file sent ended before its length of {fileLength} bytes.");
+            }
+            piece = step.AsMemory(0, (int)Math.Min(read, fileLength - (position - written)));
+        }
+        else
+        {
+            var from = (int)(position - written);
+            piece = tail.Slice(from, Math.Min(StepBytes, tail.Length - from));
+        }
+        return await socket.SendAsync(piece, SocketFlags.None);
+    }
+
+    // send(2) without waiting; the bytes the kernel took (0 when the socket is full).
+    private int TrySend(ReadOnlySpan<byte> bytes, bool more)
+    {
+        if (bytes.IsEmpty)
+        {
+            return 0;
+        }
+        var sent = Native.Send(socket.SafeHandle, bytes, bytes.Length, Native.MsgDontWait | Native.MsgNoSignal | (more ? Native.MsgMore : 0));
+        return sent >= 0 ? (int)sent : WouldBlock();
+    }
+
+    // sendfile(2) from `offset` up to `length`, until the kernel takes no more without waiting.
+    private void TrySendFile(SafeFileHandle handle, ref long offset, long length)
+    {
+        while (offset < length)
+        {
+            var sent = Native.SendFile(socket.SafeHandle, handle, ref offset, (nuint)(length - offset));
+            if (sent <= 0)
+            {
+                if (sent < 0)
+                {
+                    WouldBlock();
+                }
+                return;
+            }
+        }
+    }
+
+    // 0 when the last call found the socket full (or was interrupted); otherwise the connection is broken.
+    private static int WouldBlock()
+    {
+        var error = Marshal.GetLastPInvokeError();
+        return error is Native.EAgain or Native.EIntr
+            ? 0
+            : throw new IOException($"Sending to the client failed: {Marshal.GetPInvokeErrorMessage(error)}");
+    }
+
+    private static bool IsBrokenConnection(Exception e) => e is SocketException or ObjectDisposedException or IOException;
+
+    private void Sent()
+    {
+        Interlocked.Increment(ref progress);
+        written = 0;
+        tail = default;
+        DropFile();
+    }
+
+    private FlushResult Broken()
+    {
+        broken = true;
+        sending = false;
+        tail = default;
+        DropFile();
+        return new FlushResult(isCanceled: false, isCompleted: true);
+    }
+
+    private void DropFile() => Interlocked.Exchange(ref file, null)?.Dispose();
 
     private void Reserve(int sizeHint)
     {
@@ -316,7 +292,10 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         }
         var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
         buffer.AsSpan(0, written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         buffer = larger;
     }
 

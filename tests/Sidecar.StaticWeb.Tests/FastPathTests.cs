@@ -431,6 +431,44 @@ public sealed class FastPathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClientThatReadsSlowlyGetsTheWholeFilePastTheIdlePeriod()
+    {
+        await using var idleSite = new SiteFixture("--StaticWeb:FastPathIdleSeconds=1");
+        using var idleCounted = await StartAsync(idleSite);
+        // Larger than the socket buffers can hold (Linux lets a send buffer grow to 4 MB), so the send waits for the client.
+        var large = new byte[16 * 1024 * 1024];
+        new Random(7).NextBytes(large);
+        idleSite.WriteRevisionBytes("rev1", ("large.bin", large));
+        await WarmAsync(idleSite, Get("/large.bin"));
+        var before = idleCounted.Total;
+
+        using var client = new TcpClient { ReceiveBufferSize = 64 * 1024 };
+        await client.ConnectAsync(idleSite.Client.BaseAddress!.Host, idleSite.Client.BaseAddress.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Get("/large.bin")));
+        // About 2.5 MB/s: the response takes some 6 s, several idle periods, with progress all along.
+        var received = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (received.Length < large.Length + 100 && DateTime.UtcNow < deadline)
+        {
+            var read = await stream.ReadAsync(chunk);
+            if (read == 0)
+            {
+                break;
+            }
+            received.Write(chunk, 0, read);
+            await Task.Delay(25);
+        }
+
+        var bytes = received.ToArray();
+        var headEnd = bytes.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        Assert.StartsWith("HTTP/1.1 200 OK", Encoding.ASCII.GetString(bytes, 0, 20));
+        Assert.Equal(large, bytes[headEnd..]);
+        Assert.Equal(before + 1, idleCounted.Total);
+    }
+
+    [Fact]
     public async Task StoppingTheServerDoesNotWaitForIdleConnectionsOfTheFastPath()
     {
         var stoppingSite = new SiteFixture();
