@@ -104,15 +104,21 @@ public sealed class StaticWebOptions
     public bool WaitForDataBeforeAllocatingBuffer { get; set; }
 
     /// <summary>
-    /// Answer repeated plain GET and HEAD requests for small files of the served revision from memory,
-    /// before Kestrel's HTTP/1.1 layer: a copy of the response the full pipeline sent, with a fresh Date.
-    /// Any other request, and the rest of its connection, goes to Kestrel and the full pipeline. These
+    /// Answer repeated plain GET and HEAD requests for files of the served revision before Kestrel's
+    /// HTTP/1.1 layer: a copy of the response the full pipeline sent, with a fresh Date, written straight
+    /// to the socket (bodies from memory, larger files with sendfile(2)). Other bodiless GET and HEAD
+    /// requests are answered by Kestrel one at a time; anything else goes to Kestrel with the rest of
+    /// its connection. These
     /// responses are counted in <c>staticweb.fast_path.responses</c> and in ASP.NET Core's
     /// <c>http.server.request.duration</c>, and traced as sampled. On by default.
     /// </summary>
     public bool FastPath { get; set; } = true;
 
-    /// <summary>A connection the fast path holds that stays idle this long (up to twice it) is handed to Kestrel, whose keep-alive timeout then applies.</summary>
+    /// <summary>
+    /// A connection the fast path holds that stays idle this long (up to twice it) is handed to Kestrel,
+    /// whose keep-alive timeout then applies; one whose client reads nothing of a response for as long
+    /// is disconnected.
+    /// </summary>
     public int FastPathIdleSeconds { get; set; } = 5;
 
     /// <summary>
