@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace Sidecar.StaticWeb;
 
@@ -260,7 +261,7 @@ public sealed partial class FastPath : IDisposable
                 ? FastPathRequest.Verdict.Other
                 : FastPathRequest.Verdict.Forward;
         }
-        FileStream? file = null;
+        SafeFileHandle? file = null;
         if (response.FilePath is { } path)
         {
             if (direct is null)
@@ -298,16 +299,16 @@ public sealed partial class FastPath : IDisposable
     }
 
     // The kept file, opened for this response; null when it cannot be, or is no longer the length kept.
-    private static FileStream? OpenKept(string path, long length)
+    private static SafeFileHandle? OpenKept(string path, long length)
     {
         try
         {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
-            if (stream.Length == length)
+            var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            if (RandomAccess.GetLength(handle) == length)
             {
-                return stream;
+                return handle;
             }
-            stream.Dispose();
+            handle.Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -40,7 +40,7 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
     /// Linux (<see cref="SocketOutput"/>), else the transport's output pipe.
     /// </summary>
     public PipeWriter Output { get; } = SocketOutput.IsSupported && outer.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket
-        ? new SocketOutput(socket, () => outer.Abort(new ConnectionAbortedException("The client did not read a response of the fast path.")))
+        ? new SocketOutput(socket, () => outer.Abort(new ConnectionAbortedException("A response of the fast path was cut short: the client stopped reading, or the server is stopping.")))
         : outer.Transport.Output;
 
     /// <summary>Set on every answered batch, cleared by each sweep.</summary>

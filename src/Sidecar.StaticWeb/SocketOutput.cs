@@ -42,7 +42,7 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
     private byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
     private int written;
     private ReadOnlyMemory<byte> tail;
-    private FileStream? file;
+    private SafeFileHandle? file;
     private int fileLength;
     private byte[]? step;
     private volatile bool sending;
@@ -66,10 +66,10 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
     }
 
     /// <summary>Queues a whole file after what is written, sent with <c>sendfile(2)</c> on the next flush, which disposes of it.</summary>
-    public void WriteFile(FileStream stream, int length)
+    public void WriteFile(SafeFileHandle handle, int length)
     {
         ThrowIfTail();
-        file = stream;
+        file = handle;
         fileLength = length;
     }
 
@@ -188,7 +188,7 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         if (file is not null)
         {
             long offset = position - written;
-            TrySendFile(file.SafeFileHandle, ref offset, fileLength);
+            TrySendFile(file, ref offset, fileLength);
             return written + offset;
         }
         if (!tail.IsEmpty)
@@ -209,7 +209,7 @@ internal sealed partial class SocketOutput(Socket socket, Action abort) : PipeWr
         else if (file is not null)
         {
             step ??= new byte[StepBytes];
-            var read = RandomAccess.Read(file.SafeFileHandle, step, position - written);
+            var read = RandomAccess.Read(file, step, position - written);
             if (read == 0)
             {
                 throw new IOException($"The file sent ended before its length of {fileLength} bytes.");
