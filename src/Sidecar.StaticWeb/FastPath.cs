@@ -423,16 +423,9 @@ public sealed partial class FastPath : IDisposable
             {
                 connection.Active = false;
             }
-            else if (connection.Output is SocketOutput direct)
-            {
-                // A response under way is left to finish while the client reads it, however slowly.
-                connection.Input.CancelPendingRead();
-                direct.AbortIfStalled();
-            }
             else
             {
-                connection.Input.CancelPendingRead();
-                connection.Output.CancelPendingFlush();
+                connection.OnIdle();
             }
         }
     }

@@ -56,6 +56,24 @@ internal sealed class FastPathConnection(ConnectionContext outer, ConnectionDele
     }
 
     /// <summary>
+    /// Called by the idle sweep when the connection was idle for a whole period: a pending read ends, so
+    /// the connection goes to Kestrel, and a response stuck behind a client that stopped reading is given
+    /// up (with direct writes, only when it made no progress at all; a slow reader keeps its response).
+    /// </summary>
+    public void OnIdle()
+    {
+        Input.CancelPendingRead();
+        if (Output is SocketOutput direct)
+        {
+            direct.AbortIfStalled();
+        }
+        else
+        {
+            Output.CancelPendingFlush();
+        }
+    }
+
+    /// <summary>
     /// Has Kestrel answer one bodiless request, and relays its response. False when the connection is
     /// over after it (Kestrel closed it, or the client went away).
     /// </summary>
