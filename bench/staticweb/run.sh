@@ -6,9 +6,13 @@
 #   DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=2 bench/staticweb/run.sh
 #   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=false bench/staticweb/run.sh
 #   PIN=1 bench/staticweb/run.sh           # servers on CPU 1, wrk on CPU 0 (needs 2 CPUs)
+#   AA=1 FILES=1k.txt bench/staticweb/run.sh  # calibration: a second nginx in StaticWeb's place
 #
 # Unpinned, wrk and the server share both CPUs, so a faster server also makes wrk busier and the
 # p99 partly measures wrk's own scheduling; PIN=1 keeps the load generator off the server's CPU.
+#
+# AA=1 measures the noise floor: a second nginx, configured as the first, takes StaticWeb's place,
+# so the ratio column compares nginx with itself.
 #
 # Every server started here is stopped on exit, also on failure or Ctrl+C.
 set -euo pipefail
@@ -24,6 +28,9 @@ PORT_STATICWEB=${PORT_STATICWEB:-18181}
 PORT_NGINX=${PORT_NGINX:-18182}
 PORT_APACHE=${PORT_APACHE:-18183}
 PIN=${PIN:-}
+AA=${AA:-}
+FIRST=StaticWeb
+[ -n "$AA" ] && FIRST="nginx #2"
 SERVER_CPU=()
 CLIENT_CPU=()
 CPUS=shared
@@ -49,8 +56,9 @@ chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  [ -f "$WORK/apache/httpd.pid" ] && kill "$(cat "$WORK/apache/httpd.pid")" 2>/dev/null || true
+  for file in "$WORK/nginx.pid" "$WORK/nginx2.pid" "$WORK/apache/httpd.pid"; do
+    [ -f "$file" ] && kill "$(cat "$file" 2>/dev/null)" 2>/dev/null || true
+  done
   sleep 1
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
@@ -79,13 +87,15 @@ done
 ln -s .worktrees/rev-a "$WORK/site/current"
 SITE="$WORK/site/current"
 
-# Sidecar.StaticWeb, Release build, logging off the hot path.
-dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
-Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  "${SERVER_CPU[@]}" dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
-  >"$WORK/staticweb.log" 2>&1 &
-PIDS+=($!)
-STATICWEB_PID=$!
+# Sidecar.StaticWeb, Release build, logging off the hot path (with AA=1, a second nginx instead: below).
+if [ -z "$AA" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+  Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+    "${SERVER_CPU[@]}" dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
+    >"$WORK/staticweb.log" 2>&1 &
+  PIDS+=($!)
+  STATICWEB_PID=$!
+fi
 
 # nginx: one worker per core, sendfile, no access log, keep-alive without a request cap, gzip on the fly.
 cat >"$WORK/nginx.conf" <<CONF
@@ -109,6 +119,12 @@ CONF
 mkdir -p "$WORK/nginx-tmp"
 "${SERVER_CPU[@]}" nginx -c "$WORK/nginx.conf" &
 PIDS+=($!)
+if [ -n "$AA" ]; then
+  sed -e "s/127.0.0.1:$PORT_NGINX;/127.0.0.1:$PORT_STATICWEB;/" -e "s#$WORK/nginx.pid#$WORK/nginx2.pid#" \
+    -e "s#$WORK/nginx-error.log#$WORK/nginx2-error.log#" "$WORK/nginx.conf" >"$WORK/nginx2.conf"
+  "${SERVER_CPU[@]}" nginx -c "$WORK/nginx2.conf" &
+  PIDS+=($!)
+fi
 
 # Apache httpd: event MPM, sendfile, no access log, unlimited keep-alive, deflate and brotli on the fly.
 mkdir -p "$WORK/apache"
@@ -162,8 +178,10 @@ peak_rss_mb() { # pattern-pid...
 }
 server_pids() { # name
   case $1 in
-    staticweb) echo "$STATICWEB_PID" ;;
-    nginx) pgrep -f "nginx.*$WORK" ; pgrep -P "$(cat "$WORK/nginx.pid")" ;;
+    staticweb)
+      if [ -n "$AA" ]; then local main; main=$(cat "$WORK/nginx2.pid"); echo "$main"; pgrep -P "$main"
+      else echo "$STATICWEB_PID"; fi ;;
+    nginx) local main; main=$(cat "$WORK/nginx.pid"); echo "$main"; pgrep -P "$main" ;;
     apache) local main; main=$(cat "$WORK/apache/httpd.pid"); echo "$main"; pgrep -P "$main" ;;
   esac | sort -u
 }
@@ -176,6 +194,7 @@ cpu_ticks() { # pid...
   done
   echo $total
 }
+label() { if [ "$1" = staticweb ]; then echo "$FIRST"; else echo "$1"; fi; }
 port_of() { case $1 in staticweb) echo $PORT_STATICWEB ;; nginx) echo $PORT_NGINX ;; apache) echo $PORT_APACHE ;; esac; }
 
 # p99 from wrk --latency in milliseconds.
@@ -193,7 +212,7 @@ done
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}; CPUs: $CPUS"
 echo
-echo "| file | Accept-Encoding | round | StaticWeb req/s | nginx req/s | httpd req/s | StaticWeb/nginx | StaticWeb p99 ms | nginx p99 ms | httpd p99 ms | p99 StaticWeb/nginx | StaticWeb CPU µs/req | nginx CPU µs/req |"
+echo "| file | Accept-Encoding | round | $FIRST req/s | nginx req/s | httpd req/s | $FIRST/nginx | $FIRST p99 ms | nginx p99 ms | httpd p99 ms | p99 $FIRST/nginx | $FIRST CPU µs/req | nginx CPU µs/req |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 TICKS=$(getconf CLK_TCK)
 for file in $FILES; do
@@ -223,7 +242,7 @@ echo "| server | peak RSS (MB, VmHWM summed over its processes) |"
 echo "|---|---|"
 for server in staticweb nginx apache; do
   # shellcheck disable=SC2046
-  echo "| $server | $(peak_rss_mb $(server_pids $server)) |"
+  echo "| $(label $server) | $(peak_rss_mb $(server_pids $server)) |"
 done
 
 # Swap under load: the link is renamed over every 10 ms while wrk asks for the 1 KB file.
@@ -247,5 +266,5 @@ PY
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SWAP_SECONDS}s" --latency "http://127.0.0.1:$(port_of $server)/1k.txt")
   wait $swapper
   requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-  echo "| $server | $requests | $(cat "$WORK/swaps-$server") | $(errors <<<"$out") |"
+  echo "| $(label $server) | $requests | $(cat "$WORK/swaps-$server") | $(errors <<<"$out") |"
 done
