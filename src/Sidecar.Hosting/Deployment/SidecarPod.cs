@@ -36,6 +36,7 @@ public sealed record SidecarPod(
                 continue;
             }
             var sync = served.Sync.Annotations.OfType<GitSyncAnnotation>().Single();
+            var webhook = main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault();
             var repo = sync.Repo ?? throw new InvalidOperationException(
                 $"the sidecar '{served.Sync.Name}' syncs the demo origin, which runs only on this machine: give a repository with --Parameters:repo=URL");
             pods.Add(new SidecarPod(
@@ -50,8 +51,8 @@ public sealed record SidecarPod(
                 await ReplicasOfAsync(main, cancellationToken),
                 served.RootVariable,
                 sync.Content.Resource.Link,
-                main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault()?.Path,
-                main.Annotations.OfType<RevisionWebhookAnnotation>().SingleOrDefault()?.MainEnvironment ?? new Dictionary<string, string>()));
+                webhook?.Path,
+                webhook?.MainEnvironment ?? new Dictionary<string, string>()));
         }
         return pods;
     }
