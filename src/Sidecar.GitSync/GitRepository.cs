@@ -28,7 +28,7 @@ public sealed partial class GitRepository : IDisposable
         this.localTransport = localTransport;
     }
 
-    /// <summary>A local path or file:// URL: libgit2's local transport, which cannot fetch shallow.</summary>
+    /// <summary>A local path or file:// URL: fetched by <see cref="LocalFetch"/>, as libgit2's local transport cannot fetch shallow.</summary>
     public static bool IsLocal(string url) =>
         url.StartsWith("file://", StringComparison.OrdinalIgnoreCase) || (!url.Contains("://", StringComparison.Ordinal) && !SshTransport.IsSsh(url));
 
@@ -179,7 +179,14 @@ public sealed partial class GitRepository : IDisposable
         };
         try
         {
-            ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
+            if (localTransport)
+            {
+                LocalFetch.Fetch(repository, repository.Network.Remotes[RemoteName].Url, revision.Sha, FetchedRef, depth, cancellationToken);
+            }
+            else
+            {
+                ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
+            }
         }
         catch (LibGit2SharpException e) when (SshFailure(e) is { } explained)
         {
@@ -291,18 +298,15 @@ public sealed partial class GitRepository : IDisposable
     /// The depth a fetch really uses: over ssh, all history. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a
     /// second time after the shallow exchange. Over HTTP each request must be whole, so that is right; on ssh's one
     /// stateful connection the server stops with "expected SHA1 list" (fixed in libgit2 1.9, not yet in LibGit2Sharp).
-    /// libgit2's local transport (a path or file://) refuses shallow fetches outright; git itself ignores --depth for
-    /// local paths, so all history is fetched there too.
+    /// A local repository (a path or file://) is fetched by <see cref="LocalFetch"/>, which honours the depth.
     /// </summary>
     public int EffectiveDepth(int depth) => FetchesShallow ? depth : 0;
 
     // Whether this transport can fetch (and deepen) a shallow history at all.
-    private bool FetchesShallow => sshOptions is null && !localTransport;
+    private bool FetchesShallow => sshOptions is null;
 
     /// <summary>Why <see cref="EffectiveDepth"/> fetches all history, for the log.</summary>
-    public string FullHistoryReason => localTransport
-        ? "a local repository (libgit2's local transport cannot fetch shallow; git ignores --depth there too)"
-        : "SSH with this build's libgit2 (1.8)";
+    public string FullHistoryReason => "SSH with this build's libgit2 (1.8)";
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);
