@@ -192,9 +192,11 @@ public sealed partial class GitRepository : IDisposable
         {
             throw new SyncException(explained, e);
         }
-        catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef))
+        catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef) && !localTransport)
         {
-            throw new SyncException($"--ref {revision.RemoteRef} could not be fetched ({e.Message}): give a commit that exists on the remote and is reachable from one of its branches or tags", e);
+            // libgit2 speaks protocol v0, where a server with default settings refuses a want of a commit it did not
+            // advertise ("not our ref"); git fetches the same commit with protocol v2. So fetch it by what is advertised.
+            return FetchThroughAdvertisedRefs(revision.Sha, depth, fetchOptions, e, cancellationToken);
         }
         catch (NotFoundException e)
         {
@@ -206,6 +208,50 @@ public sealed partial class GitRepository : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
+    }
+
+    private const string SearchRefs = "refs/sidecar/search/";
+
+    /// <summary>
+    /// A commit the server would not send by its id: fetched by the branch or tag whose tip it is (at the depth asked),
+    /// else with the whole history of every branch and tag, which must then hold it (as git-sync requires of a SHA).
+    /// </summary>
+    private Commit FetchThroughAdvertisedRefs(string sha, int depth, FetchOptions fetchOptions, LibGit2SharpException refused, CancellationToken cancellationToken)
+    {
+        var remote = repository.Network.Remotes[RemoteName];
+        var advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+        // An annotated tag's commit is advertised as "NAME^{}"; the ref to fetch is NAME.
+        var tip = advertised
+            .Where(r => r.CanonicalName.StartsWith("refs/heads/", StringComparison.Ordinal) || r.CanonicalName.StartsWith("refs/tags/", StringComparison.Ordinal))
+            .FirstOrDefault(r => r.TargetIdentifier == sha);
+        try
+        {
+            if (tip is not null)
+            {
+                var name = tip.CanonicalName.EndsWith("^{}", StringComparison.Ordinal) ? tip.CanonicalName[..^3] : tip.CanonicalName;
+                ShallowFetch.Fetch(repository, RemoteName, [$"+{name}:{FetchedRef}"], fetchOptions, depth);
+            }
+            else
+            {
+                // Reachable, not a tip: only all history shows it; a shallow store is deepened to all of it.
+                ShallowFetch.Fetch(repository, RemoteName, [$"+refs/heads/*:{SearchRefs}heads/*", $"+refs/tags/*:{SearchRefs}tags/*"],
+                    fetchOptions, IsShallow ? int.MaxValue : 0);
+            }
+        }
+        finally
+        {
+            foreach (var reference in repository.Refs.Where(r => r.CanonicalName.StartsWith(SearchRefs, StringComparison.Ordinal)).ToList())
+            {
+                repository.Refs.Remove(reference);
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (repository.Lookup<Commit>(sha) is not { } commit)
+        {
+            throw new SyncException($"--ref {sha} could not be fetched ({refused.Message}), and no branch or tag of the remote reaches it: give a commit that exists on the remote and is reachable from one of its branches or tags", refused);
+        }
+        repository.Refs.Add(FetchedRef, commit.Id, allowOverwrite: true);
+        return commit;
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ public static class LocalFetch
         using (source)
         {
             var tip = source.Lookup<Commit>(sha)
-                ?? throw new SyncException($"the repository at '{url}' has no commit {sha}");
+                ?? throw new SyncException($"--ref {sha} is not a commit of the repository at '{url}': give a commit that exists there");
             var marksFile = Path.Combine(store.Info.Path, "shallow");
             var marks = ReadMarks(marksFile);
             var (commits, boundary, deepened) = CommitsToCopy(store, tip, depth, marks, cancellationToken);
