@@ -341,18 +341,18 @@ public sealed partial class GitRepository : IDisposable
     }
 
     /// <summary>
-    /// The depth a fetch really uses: over ssh, all history. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a
-    /// second time after the shallow exchange. Over HTTP each request must be whole, so that is right; on ssh's one
-    /// stateful connection the server stops with "expected SHA1 list" (fixed in libgit2 1.9, not yet in LibGit2Sharp).
-    /// A local repository (a path or file://) is fetched by <see cref="LocalFetch"/>, which honours the depth.
+    /// The depth a fetch really uses. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a second time after the
+    /// shallow exchange, which upload-pack on ssh's stateful connection refuses; the ssh script's
+    /// <see cref="SshNegotiationFilter"/> drops the repeat. Without that filter (no sidecar executable to run it), a
+    /// fetch over ssh takes all history. A local repository (a path or file://) is fetched by <see cref="LocalFetch"/>.
     /// </summary>
     public int EffectiveDepth(int depth) => FetchesShallow ? depth : 0;
 
     // Whether this transport can fetch (and deepen) a shallow history at all.
-    private bool FetchesShallow => sshOptions is null;
+    private bool FetchesShallow => sshOptions is null || SshNegotiationFilter.Command is not null;
 
     /// <summary>Why <see cref="EffectiveDepth"/> fetches all history, for the log.</summary>
-    public string FullHistoryReason => "SSH with this build's libgit2 (1.8)";
+    public string FullHistoryReason => "SSH without the Sidecar.GitSync executable to run its negotiation filter (libgit2 1.8)";
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);

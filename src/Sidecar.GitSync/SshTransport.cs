@@ -76,7 +76,7 @@ public static partial class SshTransport
         $"""
         #!{Shell}
         # Written by Sidecar.GitSync from its --ssh-* flags at each sync; libgit2 runs it as core.sshCommand.
-        {Command(options)} "$@" 2>{Quote(messagesFile)}
+        {(SshNegotiationFilter.Command is { } filter ? filter + " | " : "")}{Command(options)} "$@" 2>{Quote(messagesFile)}
 
         """.ReplaceLineEndings("\n");
 
