@@ -166,6 +166,16 @@ public sealed partial class GitRepository : IDisposable
         depth = EffectiveDepth(depth);
         if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow))
         {
+            if (localTransport && depth > 0)
+            {
+                // As git fetch --depth on a commit it has: the history beyond the depth is cut, so gc can drop it.
+                LocalFetch.Fetch(repository, repository.Network.Remotes[RemoteName].Url, revision.Sha, FetchedRef, depth, cancellationToken);
+            }
+            else
+            {
+                // The ref names what is published now, so it no longer keeps a newer commit from gc.
+                repository.Refs.Add(FetchedRef, known.Id, allowOverwrite: true);
+            }
             return known;
         }
         // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.

@@ -103,5 +103,26 @@ public sealed class LocalDepthTests : IAsyncLifetime
         Assert.True(bytes < 256 * 1024, $"ROOT/.git holds {bytes} bytes: the large file's history was fetched");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ARefMovedBackToAStoredCommitLetsGcDropTheNewerOnesFiles(bool local)
+    {
+        var first = await bed.Repository.CommitAsync("one", ("index.html", "1"));
+        var large = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024));
+        var second = await bed.Repository.CommitAsync("large", ("index.html", "2"), ("large.bin", large));
+        var repo = local ? Repo(fileUrl: true) : bed.Repository.Url;
+        await bed.SyncOnceAsync(bed.Options(o => { o.Repo = repo; o.Ref = second; o.Depth = 0; }));
+
+        // git-sync's gc_default: the ref goes back to a commit the store holds; its snapshot replaces the newer one.
+        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Repo = repo; o.Ref = first; o.Depth = 1; o.GitGc = GitGcMode.Always; }));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal(first, await GitCli.RunAsync(bed.LinkPath, "rev-parse", "HEAD"));
+        var bytes = new DirectoryInfo(GitDirectory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        Assert.True(bytes < 256 * 1024, $"ROOT/.git holds {bytes} bytes: the newer commit's large file was kept");
+        await GitCli.RunAsync(bed.Root.Path, "--git-dir", GitDirectory, "fsck", "--no-progress");
+    }
+
     private string[] Packs() => Directory.GetFiles(Path.Combine(GitDirectory, "objects", "pack"), "*.idx");
 }
