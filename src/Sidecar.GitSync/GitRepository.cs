@@ -343,6 +343,11 @@ public sealed partial class GitRepository : IDisposable
         {
             return $"the remote '{shown}' refused the credentials ({e.Message}): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
         }
+        if (e.Message.StartsWith("http parser error", StringComparison.Ordinal))
+        {
+            // libgit2 1.8 reads a response body only when the response has a Content-Type or is chunked (docs/gitsync.md#fetching).
+            return $"the server of '{shown}' sent a response this build's libgit2 misreads ({e.Message}): most likely a 401 whose body has a Content-Length but no Content-Type; have the server, or a proxy in front of it, send a Content-Type with every body";
+        }
         if (e.Message.Contains("404", StringComparison.Ordinal))
         {
             return $"--repo '{shown}' was not found on the server (HTTP 404): check the URL";
