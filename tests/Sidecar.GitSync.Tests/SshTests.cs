@@ -81,6 +81,22 @@ public sealed class SshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASubmoduleOverSshIsFetchedAtTheDepth()
+    {
+        var lib = await server.CreateRepositoryAsync("lib");
+        await lib.CommitAsync("lib", ("lib.js", "1"));
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "2"));
+        await SubmoduleTests.CommitWithGitlinksAsync(origin, "site", [("vendor/lib", "lib", "../lib.git", libSha)], ("index.html", "home"));
+
+        var result = await SyncOnceAsync(Options(o => o.Depth = 1));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error + server.Log);
+        var store = root.Combine(".git", "modules", "lib");
+        Assert.Equal(libSha, (await File.ReadAllTextAsync(Path.Combine(store, "shallow"))).Trim());
+        Assert.Equal("1", await GitCli.RunAsync(root.Path, "--git-dir=" + store, "rev-list", "--count", libSha));
+    }
+
+    [Fact]
     public async Task ASubmoduleOverSshWhoseHostKeyIsUnknownFailsWithSshsWordsAndTheOldRevisionStays()
     {
         var first = await origin.CommitAsync("one", ("index.html", "one"));
