@@ -11,7 +11,7 @@ namespace Sidecar.GitSync;
 /// repository's <c>core.sshCommand</c>. It runs <c>core.sshCommand</c> without a shell, as a single
 /// program with no arguments of its own, so the options go into a small script in <c>ROOT/.git</c> that
 /// <c>core.sshCommand</c> names. The script also keeps ssh's messages in a file, so a failed sync can
-/// say why ssh failed.
+/// say why ssh failed, and pipes libgit2's side through <see cref="SshNegotiationFilter"/>, so shallow fetches work.
 /// </summary>
 public static partial class SshTransport
 {
