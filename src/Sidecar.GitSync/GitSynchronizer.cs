@@ -228,7 +228,8 @@ public sealed class GitSynchronizer(
             fetch?.SetTag("gitsync.remote_ref", remote.RemoteRef);
             fetch?.SetTag("gitsync.revision", remote.Sha);
             activity?.SetTag("gitsync.revision", remote.Sha);
-            if (remote.Sha == current)
+            // As git-sync checks its worktree at each poll: a published snapshot that is no longer whole is written again.
+            if (remote.Sha == current && publisher.IsIntact(current))
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
@@ -253,7 +254,8 @@ public sealed class GitSynchronizer(
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
         {
-            var previous = current is not null && repository.FindCommit(current) is { } previousCommit
+            // Files are hard-linked only from a snapshot known to hold its commit.
+            var previous = current is not null && current != commit.Sha && publisher.IsIntact(current) && repository.FindCommit(current) is { } previousCommit
                 ? new PreviousSnapshot(previousCommit.Tree, publisher.SnapshotDirectory(current))
                 : null;
             var statistics = publisher.Prepare(commit, previous, cancellationToken);

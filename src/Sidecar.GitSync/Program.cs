@@ -1,5 +1,12 @@
 using Sidecar.GitSync;
 
+// Run by the ssh script, between libgit2 and ssh (see SshNegotiationFilter).
+if (args is [SshNegotiationFilter.Argument])
+{
+    SshNegotiationFilter.RunOnStandardStreams();
+    return 0;
+}
+
 var commandLine = GitSyncCommandLine.Parse(args, Environment.GetEnvironmentVariable);
 if (commandLine.ShowHelp)
 {

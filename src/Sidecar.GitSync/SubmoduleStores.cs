@@ -142,8 +142,8 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
-        // Over SSH all history, as for an SSH --repo (libgit2 1.8 cannot fetch shallow over SSH: see GitRepository.EffectiveDepth).
-        var depth = ssh ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
+        // Over SSH without the negotiation filter, all history, as for an SSH --repo (see GitRepository.EffectiveDepth).
+        var depth = ssh && SshNegotiationFilter.Command is null ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
         try
         {
             ShallowFetch.Fetch(repository, RemoteName, [$"+{sha.Sha}:{FetchedRef}"], fetchOptions, depth);
