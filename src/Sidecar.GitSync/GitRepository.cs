@@ -34,6 +34,9 @@ public sealed partial class GitRepository : IDisposable
 
     public string GitDirectory => repository.Info.Path;
 
+    /// <summary>Applied to each fetch's options: the transport settings of <c>--git-config</c> libgit2 does not read itself.</summary>
+    public Action<FetchOptions>? ConfigureFetch { get; set; }
+
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex FullSha();
 
@@ -177,6 +180,7 @@ public sealed partial class GitRepository : IDisposable
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
+        ConfigureFetch?.Invoke(fetchOptions);
         try
         {
             ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);

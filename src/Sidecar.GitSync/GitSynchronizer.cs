@@ -16,6 +16,7 @@ public sealed class GitSynchronizer(
     PublishHooks hooks,
     ErrorFile errorFile,
     TouchFile touchFile,
+    CredentialRefresh credentialRefresh,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
@@ -23,6 +24,9 @@ public sealed class GitSynchronizer(
     private bool hooksRunForRevisionInPlace;
     private bool depthWarned;
     private bool memoryReleasedOnce;
+
+    // git-sync counts the first good sync of a process as a fetch and a success even when the revision was in place.
+    private bool syncedOnce;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -99,7 +103,9 @@ public sealed class GitSynchronizer(
             result = new SyncResult(SyncOutcome.Error, publisher.CurrentRevision(), timeProvider.GetElapsedTime(started), message);
         }
         activity?.SetTag("gitsync.outcome", result.Outcome.ToString().ToLowerInvariant());
-        telemetry.RecordSync(result.Outcome, result.Duration);
+        // As git-sync's git_sync_count_total: the first good sync of a process is a "success" even when nothing changed.
+        telemetry.RecordSync(result.Outcome == SyncOutcome.Noop && !syncedOnce ? SyncOutcome.Success : result.Outcome, result.Duration);
+        syncedOnce |= result.Outcome != SyncOutcome.Error;
         status.Record(result, timeProvider.GetUtcNow());
         AfterSync(result, activity);
         return result;
@@ -189,6 +195,12 @@ public sealed class GitSynchronizer(
     private SyncResult SyncCore(Activity? activity, long started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Root);
+        credentialRefresh.Refresh(cancellationToken);
+        var scheme = GitConfigSettings.SchemeOf(options.GitConfigSettings.Rewrite(options.Repo));
+        if (!options.GitConfigSettings.RepoProtocolAllowed(scheme))
+        {
+            throw new SyncException($"--repo '{RepoForLogs(options.Repo)}' uses the {scheme} protocol, which --git-config refuses (protocol.{scheme}.allow or protocol.allow is never): remove that setting or give another URL");
+        }
         try
         {
             return SyncWithRepository(activity, started, cancellationToken);
@@ -219,6 +231,8 @@ public sealed class GitSynchronizer(
         using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
             repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
         repository.ConfigureSsh(options);
+        repository.ConfigureFetch = fetchOptions => TransportSettings.Apply(fetchOptions, options);
+        options.GitConfigSettings.ApplyTo(repository.GitDirectory);
 
         Commit commit;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
@@ -232,14 +246,17 @@ public sealed class GitSynchronizer(
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
+                if (!syncedOnce)
+                {
+                    // git-sync fetches at the first sync of a process whatever it finds, and counts it.
+                    telemetry.RecordFetch();
+                }
                 cleanedUp |= publisher.RemoveStale(current) > 0;
                 return new SyncResult(SyncOutcome.Noop, current, timeProvider.GetElapsedTime(started));
             }
             Repairable = true;
-            if (repository.FindCommit(remote.Sha) is null || (options.Depth == 0 && repository.IsShallow))
-            {
-                telemetry.RecordFetch();
-            }
+            // As git-sync's git_fetch_count_total: one per sync that changes the revision, stored commit or not.
+            telemetry.RecordFetch();
             var depth = repository.EffectiveDepth(options.Depth);
             if (depth != options.Depth && !depthWarned)
             {
