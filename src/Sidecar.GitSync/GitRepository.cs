@@ -129,7 +129,11 @@ public sealed partial class GitRepository : IDisposable
         List<Reference> advertised;
         try
         {
-            advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+            var listing = new FetchOptions { CredentialsProvider = credentials };
+            ConfigureFetch?.Invoke(listing);
+            // Network.ListReferences takes no certificate check; only a configured one needs the fuller listing.
+            advertised = listing.CertificateCheck is not null ? RemoteListing.List(repository, remote.Url, listing)
+                : (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
         }
         catch (LibGit2SharpException e) when ((SshFailure(e) ?? Explain(e, remote.Url)) is { } explained)
         {
