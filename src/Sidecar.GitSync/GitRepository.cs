@@ -163,8 +163,9 @@ public sealed partial class GitRepository : IDisposable
                 return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate);
             }
         }
+        // git's own words ride along, for tools that grep git-sync's error file for them.
         throw new SyncException(
-            $"--ref '{gitRef}' was not found on the remote: give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
+            $"--ref '{gitRef}' was not found on the remote (git: couldn't find remote ref {gitRef}): give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
     }
 
     /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
@@ -286,11 +287,11 @@ public sealed partial class GitRepository : IDisposable
         var shown = GitSynchronizer.RepoForLogs(url);
         if (e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("401", StringComparison.Ordinal))
         {
-            return $"the remote '{shown}' refused the credentials ({e.Message}): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
+            return $"the remote '{shown}' refused the credentials ({e.Message}; git: Authentication failed for '{shown}'): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
         }
         if (e.Message.Contains("404", StringComparison.Ordinal))
         {
-            return $"--repo '{shown}' was not found on the server (HTTP 404): check the URL";
+            return $"--repo '{shown}' was not found on the server (HTTP 404; git: repository '{shown}' not found): check the URL";
         }
         return null;
     }
