@@ -49,6 +49,50 @@ public sealed class CommandLineProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FlagsDoneDifferentlyAreAcceptedWithOneLineEachAndThePasswordIsNotLogged()
+    {
+        var sha = await bed.Repository.CommitAsync("first", ("index.html", "hello"));
+        bed.Origin.RequiredCredentials = ("me", "hunter2");
+
+        var (exitCode, output) = await SidecarProcess.RunAsync(
+            ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--one-time", "--git=/usr/local/bin/git", "--http-pprof",
+             $"--http-bind=127.0.0.1:{SidecarProcess.FreePort()}", "--filter=blob:none", "--add-user", "--username=me", "--password=hunter2",
+             "--git-config=protocol.file.allow:always", "-v=6"]);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal($".worktrees/{sha}", new FileInfo(bed.Root.Combine("site")).LinkTarget);
+        Assert.Single(output.Split('\n'), l => l.Contains("--git=/usr/local/bin/git is not run"));
+        Assert.Single(output.Split('\n'), l => l.Contains("--http-pprof serves nothing"));
+        Assert.Single(output.Split('\n'), l => l.Contains("--filter=blob:none: libgit2 cannot fetch a partial clone"));
+        Assert.Single(output.Split('\n'), l => l.Contains("--password shows the password to anyone who can list processes"));
+        Assert.DoesNotContain("hunter2", output);
+    }
+
+    [Fact]
+    public async Task VersionPrintsTheVersionAndExitsZero()
+    {
+        var (exitCode, output) = await SidecarProcess.RunAsync(["--version"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(GitSyncCommandLine.Version, output.Trim());
+    }
+
+    [Fact]
+    public void AddUserAppendsAnEntryOnlyForAnUnknownUid()
+    {
+        using var folder = new Sidecar.Tests.TempFolder("sidecar-passwd");
+        var passwd = folder.Combine("passwd");
+        File.WriteAllText(passwd, "root:x:0:0:root:/root:/bin/bash\n");
+
+        Assert.Null(PasswdEntry.EnsureFor(0, 0, "/root", passwd));
+        Assert.Null(PasswdEntry.EnsureFor(65533, 65533, "/tmp", passwd));
+        Assert.Null(PasswdEntry.EnsureFor(65533, 65533, "/tmp", passwd));
+
+        Assert.Equal(["root:x:0:0:root:/root:/bin/bash", "git-sync:x:65533:65533::/tmp:/sbin/nologin"], File.ReadAllLines(passwd));
+        Assert.Contains($"--add-user could not add UID 7 to {folder.Combine("no", "passwd")}", PasswdEntry.EnsureFor(7, 7, "/", folder.Combine("no", "passwd")));
+    }
+
+    [Fact]
     public async Task HelpListsTheFlagsAndExitsZero()
     {
         var (exitCode, output) = await SidecarProcess.RunAsync(["--help"]);
