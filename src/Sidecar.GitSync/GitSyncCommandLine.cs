@@ -387,7 +387,13 @@ public static class GitSyncCommandLine
         }
         if (options.Filter.Length > 0)
         {
-            options.StartupNotices.Add($"--filter={options.Filter}: libgit2 cannot fetch a partial clone, so every blob of the fetched commits is fetched; --depth={options.Depth} decides how many commits that is (--depth=1 fetches only the published commit's blobs, as a partial clone's checkout would)");
+            // Measured (bench/gitsync/filter.sh): git's blob:none clone plus its checkout receives what --depth=1 does.
+            var allHistory = options.Depth == 0;
+            options.Depth = allHistory ? 1 : options.Depth;
+            options.StartupNotices.Add($"--filter={options.Filter}: libgit2 cannot fetch a partial clone, so every blob of the fetched commits is fetched; "
+                + (allHistory
+                    ? "--depth=0 becomes --depth=1, which receives the same bytes as git's partial clone and its checkout (the history's commits are not fetched)"
+                    : $"--depth={options.Depth} limits that to the published commit's history, as git's checkout of a partial clone would fetch"));
         }
         foreach (var notice in options.GitConfigSettings.Notices())
         {

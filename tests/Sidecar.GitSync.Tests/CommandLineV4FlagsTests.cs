@@ -121,6 +121,17 @@ public sealed class CommandLineV4FlagsTests
         Assert.DoesNotContain('\n', notice);
     }
 
+    [Fact]
+    public void AFilterWithAllHistoryFetchesDepthOneWhichReceivesWhatAPartialCloneDoes()
+    {
+        var all = Parse(["--filter=blob:none", "--depth=0"]).Options;
+        var deep = Parse(["--filter=tree:0", "--depth=5"]).Options;
+
+        Assert.Equal(1, all.Depth);
+        Assert.Contains("--depth=0 becomes --depth=1, which receives the same bytes as git's partial clone", Assert.Single(all.StartupNotices));
+        Assert.Equal(5, deep.Depth);
+    }
+
     [Theory]
     [InlineData("--change-permissions=0775", "--change-permissions is no longer supported (as in git-sync v4)")]
     [InlineData("--wait=soon", "--wait 'soon' is not a number of seconds")]
