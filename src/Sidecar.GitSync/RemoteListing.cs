@@ -11,6 +11,7 @@ namespace Sidecar.GitSync;
 /// </summary>
 [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The LibGit2Sharp types are named as literals and kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The members are kept by the DynamicDependency attributes.")]
+[UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "The constructor is kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "The members are kept by the DynamicDependency attributes.")]
 internal static class RemoteListing
 {
