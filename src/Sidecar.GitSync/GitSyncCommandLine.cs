@@ -328,11 +328,11 @@ public static class GitSyncCommandLine
             text.AppendLine($"  {head,-24} {variable}");
             text.AppendLine($"      {flag.Help} (default: {flag.Default})");
         }
+        text.AppendLine("  -h, --help, --man        print this text and exit");
+        text.AppendLine("  --version                print the version and exit");
         text.AppendLine();
         text.AppendLine("Layout: ROOT/.git holds the objects, ROOT/.worktrees/SHA one read-only snapshot per");
         text.AppendLine("commit, and ROOT/LINK a relative symlink to the published one, swapped atomically.");
-        text.AppendLine("  --version                print the version and exit");
-        text.AppendLine("  --man                    print this text and exit (git-sync's manual flag)");
         return text.ToString();
     }
 
