@@ -196,6 +196,7 @@ public sealed class GitSynchronizer(
     {
         Directory.CreateDirectory(options.Root);
         credentialRefresh.Refresh(cancellationToken);
+        RefuseDubiousOwnership();
         var scheme = GitConfigSettings.SchemeOf(options.GitConfigSettings.Rewrite(options.Repo));
         if (!options.GitConfigSettings.RepoProtocolAllowed(scheme))
         {
@@ -217,6 +218,28 @@ public sealed class GitSynchronizer(
         finally
         {
             Repairable = false;
+        }
+    }
+
+    // With safe.directory values that leave the root out, a store owned by another user is git's "dubious ownership":
+    // stop with git's words rather than take it for a corrupt store and create it afresh.
+    private void RefuseDubiousOwnership()
+    {
+        if (!GlobalSettings.GetOwnerValidation() || !Directory.Exists(GitDirectory))
+        {
+            return;
+        }
+        try
+        {
+            using var probe = new Repository(GitDirectory);
+        }
+        catch (LibGit2SharpException e) when (e.Message.Contains("not owned by current user", StringComparison.Ordinal))
+        {
+            throw new SyncException($"detected dubious ownership in repository at '{GitDirectory}' (git's words; libgit2: {e.Message}): add the root to --git-config safe.directory, e.g. safe.directory:{options.Root}, or run as the folder's owner", e);
+        }
+        catch (LibGit2SharpException)
+        {
+            // Any other failure is the store's, and the sync's own repair handles it.
         }
     }
 

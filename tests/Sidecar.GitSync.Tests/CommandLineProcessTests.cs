@@ -69,6 +69,36 @@ public sealed class CommandLineProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStoreOwnedByAnotherUserIsUsedAsGitSyncDoesUnlessSafeDirectoryLeavesItOut()
+    {
+        // Faking another owner takes chown, so this runs where the suite runs as root (its containers do).
+        if (Environment.UserName != "root")
+        {
+            return;
+        }
+        var first = await bed.Repository.CommitAsync("first", ("index.html", "one"));
+        string[] sync = ["--repo", bed.Repository.Url, "--root", bed.Root.Path, "--link", "current", "--one-time"];
+        Assert.Equal(0, (await SidecarProcess.RunAsync(sync)).ExitCode);
+        using (var chown = System.Diagnostics.Process.Start("chown", ["-R", "65534:65534", bed.Root.Combine(".git")])!)
+        {
+            await chown.WaitForExitAsync();
+            Assert.Equal(0, chown.ExitCode);
+        }
+        var second = await bed.Repository.CommitAsync("second", ("index.html", "two"));
+
+        var (refusedCode, refused) = await SidecarProcess.RunAsync([.. sync, "--git-config=safe.directory:/elsewhere"]);
+        var (trustedCode, trusted) = await SidecarProcess.RunAsync(sync);
+
+        Assert.Equal(1, refusedCode);
+        Assert.Contains($"detected dubious ownership in repository at '{bed.Root.Combine(".git")}'", refused);
+        Assert.Contains($"add the root to --git-config safe.directory, e.g. safe.directory:{bed.Root.Path}", refused);
+        Assert.True(trustedCode == 0, trusted);
+        Assert.DoesNotContain("creating it afresh", trusted);
+        Assert.Equal($".worktrees/{second}", new FileInfo(bed.Root.Combine("current")).LinkTarget);
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
     public async Task VersionPrintsTheVersionAndExitsZero()
     {
         var (exitCode, output) = await SidecarProcess.RunAsync(["--version"]);
