@@ -40,6 +40,7 @@ public sealed class GitSynchronizer(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.SyncTimeout);
         SyncResult result;
+        var firstGoodSync = false;
         try
         {
             // A sync abandoned at its timeout may still be inside libgit2; the next one waits for it, within its own timeout.
@@ -53,6 +54,9 @@ public sealed class GitSynchronizer(
                     try
                     {
                         core = SyncCore(activity, started, timeout.Token);
+                        // Under the gate, so a sync started now by POST /sync does not count the first one again.
+                        firstGoodSync = !syncedOnce;
+                        syncedOnce = true;
                     }
                     catch (Exception e)
                     {
@@ -104,8 +108,7 @@ public sealed class GitSynchronizer(
         }
         activity?.SetTag("gitsync.outcome", result.Outcome.ToString().ToLowerInvariant());
         // As git-sync's git_sync_count_total: the first good sync of a process is a "success" even when nothing changed.
-        telemetry.RecordSync(result.Outcome == SyncOutcome.Noop && !syncedOnce ? SyncOutcome.Success : result.Outcome, result.Duration);
-        syncedOnce |= result.Outcome != SyncOutcome.Error;
+        telemetry.RecordSync(result.Outcome == SyncOutcome.Noop && firstGoodSync ? SyncOutcome.Success : result.Outcome, result.Duration);
         status.Record(result, timeProvider.GetUtcNow());
         AfterSync(result, activity);
         return result;
