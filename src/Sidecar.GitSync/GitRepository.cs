@@ -34,6 +34,9 @@ public sealed partial class GitRepository : IDisposable
 
     public string GitDirectory => repository.Info.Path;
 
+    /// <summary>Applied to each fetch's options: the transport settings of <c>--git-config</c> libgit2 does not read itself.</summary>
+    public Action<FetchOptions>? ConfigureFetch { get; set; }
+
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex FullSha();
 
@@ -126,7 +129,11 @@ public sealed partial class GitRepository : IDisposable
         List<Reference> advertised;
         try
         {
-            advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+            var listing = new FetchOptions { CredentialsProvider = credentials };
+            ConfigureFetch?.Invoke(listing);
+            // Network.ListReferences takes no certificate check; only a configured one needs the fuller listing.
+            advertised = listing.CertificateCheck is not null ? RemoteListing.List(repository, remote.Url, listing)
+                : (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
         }
         catch (LibGit2SharpException e) when ((SshFailure(e) ?? Explain(e, remote.Url)) is { } explained)
         {
@@ -156,8 +163,9 @@ public sealed partial class GitRepository : IDisposable
                 return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate);
             }
         }
+        // git's own words ride along, for tools that grep git-sync's error file for them.
         throw new SyncException(
-            $"--ref '{gitRef}' was not found on the remote: give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
+            $"--ref '{gitRef}' was not found on the remote (git: couldn't find remote ref {gitRef}): give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
     }
 
     /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
@@ -187,6 +195,7 @@ public sealed partial class GitRepository : IDisposable
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
+        ConfigureFetch?.Invoke(fetchOptions);
         try
         {
             if (localTransport)
@@ -341,7 +350,7 @@ public sealed partial class GitRepository : IDisposable
         var shown = GitSynchronizer.RepoForLogs(url);
         if (e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("401", StringComparison.Ordinal))
         {
-            return $"the remote '{shown}' refused the credentials ({e.Message}): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
+            return $"the remote '{shown}' refused the credentials ({e.Message}; git: Authentication failed for '{shown}'): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
         }
         if (e.Message.StartsWith("http parser error", StringComparison.Ordinal))
         {
@@ -350,7 +359,7 @@ public sealed partial class GitRepository : IDisposable
         }
         if (e.Message.Contains("404", StringComparison.Ordinal))
         {
-            return $"--repo '{shown}' was not found on the server (HTTP 404): check the URL";
+            return $"--repo '{shown}' was not found on the server (HTTP 404; git: repository '{shown}' not found): check the URL";
         }
         return null;
     }

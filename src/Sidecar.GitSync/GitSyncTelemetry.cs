@@ -27,6 +27,8 @@ public sealed class GitSyncTelemetry : IDisposable
     private readonly ConcurrentDictionary<string, long> syncCounts = new();
     private readonly ConcurrentDictionary<(string Name, string Status), long> hookCounts = new();
     private readonly ConcurrentDictionary<string, DurationHistogram> durations = new();
+    private readonly ConcurrentDictionary<string, long> askPassCounts = new();
+    private readonly ConcurrentDictionary<string, long> gitHubAppTokenCounts = new();
     private long fetchCount;
     private long refusedCount;
 
@@ -67,6 +69,16 @@ public sealed class GitSyncTelemetry : IDisposable
         hookRuns.Add(1, new("name", hook), new("status", status));
         hookCounts.AddOrUpdate((hook, status), 1, (_, n) => n + 1);
     }
+
+    /// <summary>One call of <c>--askpass-url</c>: git-sync's <c>git_sync_askpass_calls{status}</c>.</summary>
+    public void RecordAskPass(bool succeeded) => askPassCounts.AddOrUpdate(succeeded ? "success" : "error", 1, (_, n) => n + 1);
+
+    /// <summary>One GitHub App token refresh: git-sync's <c>git_sync_refresh_github_app_token_count{status}</c>.</summary>
+    public void RecordGitHubAppTokenRefresh(bool succeeded) => gitHubAppTokenCounts.AddOrUpdate(succeeded ? "success" : "error", 1, (_, n) => n + 1);
+
+    public IReadOnlyDictionary<string, long> AskPassCounts => askPassCounts;
+
+    public IReadOnlyDictionary<string, long> GitHubAppTokenCounts => gitHubAppTokenCounts;
 
     public void RecordRefusedSyncRequest()
     {

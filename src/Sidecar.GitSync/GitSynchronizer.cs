@@ -16,6 +16,7 @@ public sealed class GitSynchronizer(
     PublishHooks hooks,
     ErrorFile errorFile,
     TouchFile touchFile,
+    CredentialRefresh credentialRefresh,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
@@ -23,6 +24,9 @@ public sealed class GitSynchronizer(
     private bool hooksRunForRevisionInPlace;
     private bool depthWarned;
     private bool memoryReleasedOnce;
+
+    // git-sync counts the first good sync of a process as a fetch and a success even when the revision was in place.
+    private bool syncedOnce;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -36,6 +40,7 @@ public sealed class GitSynchronizer(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.SyncTimeout);
         SyncResult result;
+        var firstGoodSync = false;
         try
         {
             // A sync abandoned at its timeout may still be inside libgit2; the next one waits for it, within its own timeout.
@@ -49,6 +54,9 @@ public sealed class GitSynchronizer(
                     try
                     {
                         core = SyncCore(activity, started, timeout.Token);
+                        // Under the gate, so a sync started now by POST /sync does not count the first one again.
+                        firstGoodSync = !syncedOnce;
+                        syncedOnce = true;
                     }
                     catch (Exception e)
                     {
@@ -99,7 +107,8 @@ public sealed class GitSynchronizer(
             result = new SyncResult(SyncOutcome.Error, publisher.CurrentRevision(), timeProvider.GetElapsedTime(started), message);
         }
         activity?.SetTag("gitsync.outcome", result.Outcome.ToString().ToLowerInvariant());
-        telemetry.RecordSync(result.Outcome, result.Duration);
+        // As git-sync's git_sync_count_total: the first good sync of a process is a "success" even when nothing changed.
+        telemetry.RecordSync(result.Outcome == SyncOutcome.Noop && firstGoodSync ? SyncOutcome.Success : result.Outcome, result.Duration);
         status.Record(result, timeProvider.GetUtcNow());
         AfterSync(result, activity);
         return result;
@@ -189,6 +198,13 @@ public sealed class GitSynchronizer(
     private SyncResult SyncCore(Activity? activity, long started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Root);
+        credentialRefresh.Refresh(cancellationToken);
+        RefuseDubiousOwnership();
+        var scheme = GitConfigSettings.SchemeOf(options.GitConfigSettings.Rewrite(options.Repo));
+        if (!options.GitConfigSettings.RepoProtocolAllowed(scheme))
+        {
+            throw new SyncException($"--repo '{RepoForLogs(options.Repo)}' uses the {scheme} protocol, which --git-config refuses (protocol.{scheme}.allow or protocol.allow is never): remove that setting or give another URL");
+        }
         try
         {
             return SyncWithRepository(activity, started, cancellationToken);
@@ -208,6 +224,28 @@ public sealed class GitSynchronizer(
         }
     }
 
+    // With safe.directory values that leave the root out, a store owned by another user is git's "dubious ownership":
+    // stop with git's words rather than take it for a corrupt store and create it afresh.
+    private void RefuseDubiousOwnership()
+    {
+        if (!GlobalSettings.GetOwnerValidation() || !Directory.Exists(GitDirectory))
+        {
+            return;
+        }
+        try
+        {
+            using var probe = new Repository(GitDirectory);
+        }
+        catch (LibGit2SharpException e) when (e.Message.Contains("not owned by current user", StringComparison.Ordinal))
+        {
+            throw new SyncException($"detected dubious ownership in repository at '{GitDirectory}' (git's words; libgit2: {e.Message}): add the root to --git-config safe.directory, e.g. safe.directory:{options.Root}, or run as the folder's owner", e);
+        }
+        catch (LibGit2SharpException)
+        {
+            // Any other failure is the store's, and the sync's own repair handles it.
+        }
+    }
+
     // Set once the remote has answered, so a failure after that point is blamed on the local store.
     private bool Repairable { get; set; }
 
@@ -219,6 +257,8 @@ public sealed class GitSynchronizer(
         using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
             repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
         repository.ConfigureSsh(options);
+        repository.ConfigureFetch = fetchOptions => TransportSettings.Apply(fetchOptions, options);
+        options.GitConfigSettings.ApplyTo(repository.GitDirectory);
 
         Commit commit;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
@@ -233,14 +273,17 @@ public sealed class GitSynchronizer(
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
+                if (!syncedOnce)
+                {
+                    // git-sync fetches at the first sync of a process whatever it finds, and counts it.
+                    telemetry.RecordFetch();
+                }
                 cleanedUp |= publisher.RemoveStale(current) > 0;
                 return new SyncResult(SyncOutcome.Noop, current, timeProvider.GetElapsedTime(started));
             }
             Repairable = true;
-            if (repository.FindCommit(remote.Sha) is null || (options.Depth == 0 && repository.IsShallow))
-            {
-                telemetry.RecordFetch();
-            }
+            // As git-sync's git_fetch_count_total: one per sync that changes the revision, stored commit or not.
+            telemetry.RecordFetch();
             var depth = repository.EffectiveDepth(options.Depth);
             if (depth != options.Depth && !depthWarned)
             {
