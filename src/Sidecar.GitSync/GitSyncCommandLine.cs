@@ -100,6 +100,12 @@ public static class GitSyncCommandLine
             (o, v) => { o.SparseCheckoutFile = v; return null; }),
         new("git-gc", "MODE", "Repack the object store and its submodule stores after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "auto",
             ApplyGitGc),
+        new("verify-signatures", "MODE", "Verify the signature of each revision (the annotated tag, for a tag --ref) as git verify-commit/verify-tag do: off, audit (publish, and record the verdict) or enforce (publish only good signatures; keep the last good revision).", "off",
+            SignatureVerification.SignatureVerificationOptions.Apply),
+        new("allowed-signers-file", "PATH", "The SSH keys trusted to sign, in git's gpg.ssh.allowedSignersFile format (principals, options, key).", "none",
+            (o, v) => { o.AllowedSignersFile = v; return null; }),
+        new("openpgp-keys", "PATH", "A file, or a folder of files, of armored OpenPGP public keys trusted to sign.", "none",
+            (o, v) => { o.OpenPgpKeys = v; return null; }),
     ];
 
     /// <summary>Environment variables read directly: secrets that must not be flags.</summary>

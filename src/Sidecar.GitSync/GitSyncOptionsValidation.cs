@@ -60,6 +60,10 @@ public static class GitSyncOptionsValidation
         {
             yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
         }
+        foreach (var error in SignatureVerification.SignatureVerificationOptions.Validate(options))
+        {
+            yield return error;
+        }
     }
 
     /// <summary>True for <c>ssh://</c> and scp-like <c>[user@]host:path</c> URLs (see <see cref="SshTransport.IsSsh"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LibGit2Sharp;
+using Sidecar.GitSync.SignatureVerification;
 
 namespace Sidecar.GitSync;
 
@@ -16,6 +17,7 @@ public sealed class GitSynchronizer(
     PublishHooks hooks,
     ErrorFile errorFile,
     TouchFile touchFile,
+    SignatureGate signatures,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
@@ -112,7 +114,14 @@ public sealed class GitSynchronizer(
             errorFile.Write(result.Error!);
             return;
         }
-        errorFile.Remove();
+        if (signatures.AuditFinding(result.Revision) is { } finding)
+        {
+            errorFile.Write(finding);
+        }
+        else
+        {
+            errorFile.Remove();
+        }
         // Hooks run for each new revision, and once at start when the revision was already in place.
         var runHooks = result.Outcome == SyncOutcome.Success || !hooksRunForRevisionInPlace;
         hooksRunForRevisionInPlace = true;
@@ -249,6 +258,8 @@ public sealed class GitSynchronizer(
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
             logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
+            // --verify-signatures: under enforce, a revision whose signature is not good stops here, before its snapshot.
+            signatures.Check(repository.ObjectStore, commit.Sha, remote.TagObject, activity, current);
         }
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
