@@ -42,6 +42,20 @@ public sealed class SigningKit : IDisposable
     public static string PublicKey(string privateKey) =>
         string.Join(' ', File.ReadAllText(privateKey + ".pub").Trim().Split(' ').Take(2));
 
+    /// <summary>The key's fingerprint as <c>ssh-keygen -l</c> prints it.</summary>
+    public async Task<string> SshFingerprintAsync(string privateKey) =>
+        (await RunAsync("ssh-keygen", folder.Path, null, ["-l", "-f", privateKey + ".pub"])).Split(' ')[1];
+
+    /// <summary>Commits the origin's work tree into its bare repository, SSH-signed with <paramref name="sshKey"/>; returns the SHA.</summary>
+    public async Task<string> SignedCommitAsync(OriginRepository origin, string sshKey, string message, string path, string content)
+    {
+        await File.WriteAllTextAsync(Path.Combine(origin.WorkTree, path), content);
+        string[] at = ["--git-dir=" + origin.BarePath, "--work-tree=" + origin.WorkTree];
+        await GitAsync(origin.WorkTree, [.. at, "add", "--all", "."]);
+        await GitAsync(origin.WorkTree, [.. at, "-c", "gpg.format=ssh", "-c", "user.signingkey=" + sshKey, "commit", "-q", "-S", "-m", message]);
+        return (await GitAsync(origin.WorkTree, "--git-dir=" + origin.BarePath, "rev-parse", "HEAD")).Trim();
+    }
+
     /// <summary>Writes an allowed signers file of the given lines; returns its path.</summary>
     public string AllowedSigners(string name, params string[] lines)
     {
