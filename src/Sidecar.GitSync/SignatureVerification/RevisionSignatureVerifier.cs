@@ -20,80 +20,16 @@ public sealed class RevisionSignatureVerifier(GitSyncOptions options, TimeProvid
     /// <summary>The verdict on the annotated tag <paramref name="tagId"/> when given, else on the commit <paramref name="commitId"/>.</summary>
     public SignatureVerdict Verify(Repository store, string commitId, string? tagId)
     {
-        if (tagId is not null)
+        var (objectType, objectId) = tagId is null ? ("commit", commitId) : ("tag", tagId);
+        var (bytes, type) = GitObjectBytes.Read(store.Info.Path, objectId);
+        if (type != (tagId is null ? GitObjectBytes.Commit : GitObjectBytes.Tag))
         {
-            var tag = store.Lookup<TagAnnotation>(tagId)
-                ?? throw new SyncException($"the tag object {tagId} is not in the object store: it was not fetched");
-            return VerifyTag(tag);
+            throw new SyncException($"object {objectId} is not a {objectType}");
         }
-        SignatureInfo signature;
-        try
-        {
-            signature = Commit.ExtractSignature(store, new ObjectId(commitId));
-        }
-        catch (NotFoundException)
-        {
-            return SignatureVerdict.Unsigned("commit", commitId);
-        }
-        return VerifyPayload("commit", commitId, signature.Signature, Encoding.UTF8.GetBytes(signature.SignedData));
-    }
-
-    private SignatureVerdict VerifyTag(TagAnnotation tag)
-    {
-        // LibGit2Sharp gives no raw object bytes: the tag is written back from its parts, and its hash proves it exact.
-        var raw = TagObjectText(tag);
-        var bytes = Encoding.UTF8.GetBytes(raw);
-        var header = Encoding.ASCII.GetBytes($"tag {bytes.Length}\0");
-        if (Convert.ToHexStringLower(SHA1.HashData([.. header, .. bytes])) != tag.Sha)
-        {
-            return new SignatureVerdict(SignatureVerdictKind.Bad, "tag", tag.Sha, "none", null, null,
-                "the tag object could not be read back byte for byte (unusual tagger line or encoding), so its signature cannot be checked");
-        }
-        var start = SignatureStart(raw);
-        if (start < 0)
-        {
-            return SignatureVerdict.Unsigned("tag", tag.Sha);
-        }
-        return VerifyPayload("tag", tag.Sha, raw[start..], Encoding.UTF8.GetBytes(raw[..start]));
-    }
-
-    private static string TagObjectText(TagAnnotation tag)
-    {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"object {tag.Target.Sha}\ntype {TypeName(tag.Target)}\ntag {tag.Name}\n");
-        if (tag.Tagger is { } tagger)
-        {
-            var offset = tagger.When.Offset;
-            var sign = offset < TimeSpan.Zero ? '-' : '+';
-            var absolute = offset.Duration();
-            text.Append(CultureInfo.InvariantCulture,
-                $"tagger {tagger.Name} <{tagger.Email}> {tagger.When.ToUnixTimeSeconds()} {sign}{absolute.Hours:00}{absolute.Minutes:00}\n");
-        }
-        text.Append('\n').Append(tag.Message);
-        return text.ToString();
-    }
-
-    private static string TypeName(GitObject target) => target switch
-    {
-        Commit => "commit",
-        Tree => "tree",
-        Blob => "blob",
-        _ => "tag",
-    };
-
-    // As git's parse_signature: the signature is the last block that starts a line with a known armor.
-    private static int SignatureStart(string raw)
-    {
-        var start = -1;
-        foreach (var armor in new[] { OpenPgpKeys.ArmorBegin, SshSignature.ArmorBegin })
-        {
-            var at = raw.LastIndexOf("\n" + armor, StringComparison.Ordinal);
-            if (at >= 0 && at + 1 > start)
-            {
-                start = at + 1;
-            }
-        }
-        return start;
+        var (signature, signed) = tagId is null ? SignedObject.SplitCommit(bytes) : SignedObject.SplitTag(bytes);
+        return signature is null
+            ? SignatureVerdict.Unsigned(objectType, objectId)
+            : VerifyPayload(objectType, objectId, signature, signed);
     }
 
     /// <summary>The verdict on <paramref name="signature"/> (armored) over <paramref name="signed"/>, the object without its signature.</summary>
