@@ -230,6 +230,7 @@ public sealed class GitSynchronizer(
         repository.ConfigureSsh(options);
 
         Commit commit;
+        string? tagObject;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
         {
             var remote = repository.ResolveRemote(options.Ref);
@@ -258,9 +259,11 @@ public sealed class GitSynchronizer(
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
             logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
-            // --verify-signatures: under enforce, a revision whose signature is not good stops here, before its snapshot.
-            signatures.Check(repository.ObjectStore, commit.Sha, remote.TagObject, activity, current);
+            tagObject = remote.TagObject;
         }
+
+        // --verify-signatures: under enforce, a revision whose signature is not good stops here, before its snapshot.
+        signatures.Check(repository.ObjectStore, commit.Sha, tagObject, activity, current);
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
         {
