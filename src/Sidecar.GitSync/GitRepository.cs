@@ -4,8 +4,11 @@ using LibGit2Sharp.Handlers;
 
 namespace Sidecar.GitSync;
 
-/// <summary>What <c>--ref</c> names on the remote: the commit it points at now, and the remote ref to fetch it by.</summary>
-public sealed record RemoteRevision(string Sha, string RemoteRef);
+/// <summary>
+/// What <c>--ref</c> names on the remote: the commit it points at now, the remote ref to fetch it by, and for an
+/// annotated tag the tag object (whose signature <c>--verify-signatures</c> checks).
+/// </summary>
+public sealed record RemoteRevision(string Sha, string RemoteRef, string? TagObject = null);
 
 /// <summary>
 /// The object store at <c>ROOT/.git</c>: a bare repository with one remote, <c>origin</c>. It asks the
@@ -160,7 +163,7 @@ public sealed partial class GitRepository : IDisposable
             var direct = advertised.FirstOrDefault(r => r.CanonicalName == candidate);
             if (direct is not null)
             {
-                return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate);
+                return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate, peeled is null ? null : direct.TargetIdentifier);
             }
         }
         // git's own words ride along, for tools that grep git-sync's error file for them.
@@ -172,7 +175,8 @@ public sealed partial class GitRepository : IDisposable
     public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
         depth = EffectiveDepth(depth);
-        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow))
+        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow)
+            && (revision.TagObject is null || repository.Lookup<TagAnnotation>(revision.TagObject) is not null))
         {
             if (localTransport && depth > 0)
             {
@@ -382,6 +386,9 @@ public sealed partial class GitRepository : IDisposable
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);
 
     public bool IsShallow => File.Exists(Path.Combine(GitDirectory, "shallow"));
+
+    /// <summary>The LibGit2Sharp repository, for reading objects (signature verification).</summary>
+    public Repository ObjectStore => repository;
 
     public void Dispose() => repository.Dispose();
 }

@@ -33,6 +33,8 @@ public static partial class GitSyncApp
         builder.Services.AddSingleton<ErrorFile>();
         builder.Services.AddSingleton<TouchFile>();
         builder.Services.AddSingleton<CredentialRefresh>();
+        builder.Services.AddSingleton<SignatureVerification.RevisionSignatureVerifier>();
+        builder.Services.AddSingleton<SignatureVerification.SignatureGate>();
         builder.Services.AddSingleton<GitSynchronizer>();
         if (options.WebhookUrl.Length > 0)
         {

@@ -182,6 +182,15 @@ public sealed class GitSyncOptions
     /// <summary>git's <c>gc.auto</c> (loose objects) for <see cref="GitGcMode.Auto"/>; settable for tests only.</summary>
     internal int GcAutoLooseObjects { get; set; } = GitGarbageCollector.DefaultAutoLooseObjects;
 
+    /// <summary>Whether to verify commit and tag signatures: off, audit or enforce (<c>--verify-signatures</c>).</summary>
+    public SignatureVerification.SignatureVerificationMode VerifySignatures { get; set; }
+
+    /// <summary>git's <c>gpg.ssh.allowedSignersFile</c>: the SSH keys trusted to sign (<c>--allowed-signers-file</c>).</summary>
+    public string AllowedSignersFile { get; set; } = "";
+
+    /// <summary>A file or folder of OpenPGP public keys trusted to sign (<c>--openpgp-keys</c>).</summary>
+    public string OpenPgpKeys { get; set; } = "";
+
     /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>
     public string UnderRoot(string path) =>
         path.Length == 0 ? "" : Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(Root, path));

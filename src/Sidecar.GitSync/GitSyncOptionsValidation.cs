@@ -73,6 +73,10 @@ public static class GitSyncOptionsValidation
         {
             yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
         }
+        foreach (var error in SignatureVerification.SignatureVerificationOptions.Validate(options))
+        {
+            yield return error;
+        }
     }
 
     // git-sync's rules for the GitHub App flags, each with its fix.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LibGit2Sharp;
+using Sidecar.GitSync.SignatureVerification;
 
 namespace Sidecar.GitSync;
 
@@ -17,6 +18,7 @@ public sealed class GitSynchronizer(
     ErrorFile errorFile,
     TouchFile touchFile,
     CredentialRefresh credentialRefresh,
+    SignatureGate signatures,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
@@ -121,7 +123,14 @@ public sealed class GitSynchronizer(
             errorFile.Write(result.Error!);
             return;
         }
-        errorFile.Remove();
+        if (signatures.AuditFinding(result.Revision) is { } finding)
+        {
+            errorFile.Write(finding);
+        }
+        else
+        {
+            errorFile.Remove();
+        }
         // Hooks run for each new revision, and once at start when the revision was already in place.
         var runHooks = result.Outcome == SyncOutcome.Success || !hooksRunForRevisionInPlace;
         hooksRunForRevisionInPlace = true;
@@ -261,6 +270,7 @@ public sealed class GitSynchronizer(
         options.GitConfigSettings.ApplyTo(repository.GitDirectory);
 
         Commit commit;
+        string? tagObject;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
         {
             var remote = repository.ResolveRemote(options.Ref);
@@ -293,7 +303,11 @@ public sealed class GitSynchronizer(
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
             logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
+            tagObject = remote.TagObject;
         }
+
+        // --verify-signatures: under enforce, a revision whose signature is not good stops here, before its snapshot.
+        signatures.Check(repository.ObjectStore, commit.Sha, tagObject, activity, current);
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
         {

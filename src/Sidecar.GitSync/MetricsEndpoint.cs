@@ -59,6 +59,12 @@ public static class MetricsEndpoint
         text.Append("# HELP gitsync_sync_requests_refused_total POST /sync requests refused for a missing or wrong secret\n");
         text.Append("# TYPE gitsync_sync_requests_refused_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"gitsync_sync_requests_refused_total {telemetry.RefusedSyncRequests}\n");
+        text.Append("# HELP gitsync_signature_verifications_total Signature verifications (--verify-signatures) by verdict (good, unsigned, untrusted, bad)\n");
+        text.Append("# TYPE gitsync_signature_verifications_total counter\n");
+        foreach (var (verdict, count) in telemetry.SignatureVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"gitsync_signature_verifications_total{{verdict=\"{verdict}\"}} {count}\n");
+        }
         return text.ToString();
     }
 }
