@@ -105,6 +105,8 @@ public static class GitSyncCommandLine
     /// <summary>Environment variables read directly: secrets that must not be flags.</summary>
     public const string PasswordVariable = "GITSYNC_PASSWORD";
 
+    public const string WebhookTokenVariable = "GITSYNC_WEBHOOK_TOKEN";
+
     public static GitSyncCommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
         var options = new GitSyncOptions();
@@ -183,6 +185,7 @@ public static class GitSyncCommandLine
             }
         }
         options.Password = environment(PasswordVariable) ?? "";
+        options.WebhookToken = environment(WebhookTokenVariable) ?? "";
         // As git-sync: an inherited $GIT_SSH_COMMAND is the ssh command the SSH flags are added to.
         options.SshCommand = environment(SshTransport.CommandVariable) is { Length: > 0 } sshCommand ? sshCommand : "ssh";
 
