@@ -206,6 +206,10 @@ public sealed class PublishTests : IDisposable
             var docker = (Dictionary<object, object>)service["docker"];
             Assert.Equal("Dockerfile", docker["path"]);
             Assert.Equal(repositoryRoot, Path.GetFullPath(Path.Combine(projectDirectory, (string)docker["context"])));
+            // The Dockerfile copies the build published into out/publish/<repository> (its PUBLISH_DIR) before azd builds the image.
+            var prepackage = (string)((Dictionary<object, object>)((Dictionary<object, object>)service["hooks"])["prepackage"])["run"];
+            Assert.Equal(Path.Combine(repositoryRoot, "out", "publish", project.Replace('.', '-').ToLowerInvariant()),
+                Path.GetFullPath(Path.Combine(projectDirectory, prepackage.Split(" -o ")[1])));
             var manifests = Path.GetFullPath(Path.Combine(projectDirectory, (string)((Dictionary<object, object>)service["k8s"])["deploymentPath"]));
             Assert.NotEmpty(Directory.GetFiles(manifests, "*.tmpl.yaml"));
         }

@@ -42,6 +42,9 @@ public static class AzdProject
             throw new InvalidOperationException($"'{container.Name}' is not a .NET project: azd builds a service from its project's Dockerfile");
         }
         var projectDirectory = Path.GetDirectoryName(project.GetProjectMetadata().ProjectPath)!;
+        var root = RepositoryRoot(projectDirectory);
+        // The Dockerfiles copy a published build from out/publish/<repository> under the root: azd builds only the image.
+        var published = Path.Combine(root, "out", "publish", DeployedContainer.ContainerRepositoryOf(project.GetProjectMetadata().ProjectPath));
         var service = new Dictionary<string, object>
         {
             ["project"] = Relative(output, projectDirectory),
@@ -51,7 +54,15 @@ public static class AzdProject
             ["docker"] = new Dictionary<string, object>
             {
                 ["path"] = "Dockerfile",
-                ["context"] = Relative(projectDirectory, RepositoryRoot(projectDirectory)),
+                ["context"] = Relative(projectDirectory, root),
+            },
+            ["hooks"] = new Dictionary<string, object>
+            {
+                ["prepackage"] = new Dictionary<string, object>
+                {
+                    ["shell"] = "sh",
+                    ["run"] = $"dotnet publish -c Release -o {Relative(projectDirectory, published)}",
+                },
             },
             ["k8s"] = new Dictionary<string, object>
             {
