@@ -70,15 +70,27 @@ public sealed class DeploymentModelTests : IDisposable
     public async Task ASecretAddedToTheModelIsASecretReferenceInEveryOutputAndItsValueIsWrittenNowhere()
     {
         const string Token = "model-secret-value-5f1e";
-        await PublishAsync(output.Combine("k8s"), ["--step", DeploymentSteps.Kubernetes, "--Parameters:site-token=" + Token],
-            (builder, sync, web) => web.WithEnvironment("SITE_TOKEN", builder.AddParameter("site-token", secret: true)));
-        await PublishAsync(output.Combine("compose"), ["--step", DeploymentSteps.Compose, "--Parameters:site-token=" + Token],
-            (builder, sync, web) => web.WithEnvironment("SITE_TOKEN", builder.AddParameter("site-token", secret: true)));
+        void AddSecret(IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> sync, IResourceBuilder<ProjectResource> web)
+        {
+            var token = builder.AddParameter("site-token", secret: true);
+            web.WithEnvironment("SITE_TOKEN", token)
+                .WithEnvironment("SITE_FEED", ReferenceExpression.Create($"https://feed.example.com/?key={token}"));
+        }
+        await PublishAsync(output.Combine("k8s"), ["--step", DeploymentSteps.Kubernetes, "--Parameters:site-token=" + Token], AddSecret);
+        await PublishAsync(output.Combine("compose"), ["--step", DeploymentSteps.Compose, "--Parameters:site-token=" + Token], AddSecret);
 
         var deployment = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(output.Combine("k8s", "sidecar.yaml")), strict: true)
             .OfType<V1Deployment>().Single();
-        var token = deployment.Spec.Template.Spec.Containers.Single().Env.Single(e => e.Name == "SITE_TOKEN");
+        var env = deployment.Spec.Template.Spec.Containers.Single().Env.ToList();
+        var token = env.Single(e => e.Name == "SITE_TOKEN");
         Assert.Equal(("web-secrets", "site-token"), (token.ValueFrom.SecretKeyRef.Name, token.ValueFrom.SecretKeyRef.Key));
+        // A secret inside a longer value: Kubernetes expands $(NAME) of a variable defined earlier in the list.
+        var feed = env.FindIndex(e => e.Name == "SITE_FEED");
+        Assert.Equal("https://feed.example.com/?key=$(SIDECAR_SECRET_SITE_TOKEN)", env[feed].Value);
+        var helper = env.FindIndex(e => e.Name == "SIDECAR_SECRET_SITE_TOKEN");
+        Assert.InRange(helper, 0, feed - 1);
+        Assert.Equal("site-token", env[helper].ValueFrom.SecretKeyRef.Key);
+        Assert.Contains("\"SITE_FEED\": \"https://feed.example.com/?key=${SITE_TOKEN}\"", await File.ReadAllTextAsync(output.Combine("compose", "docker-compose.yaml")));
         Assert.Contains("--from-literal=site-token=", await File.ReadAllTextAsync(output.Combine("k8s", "create-secrets.sh")));
         Assert.Contains("\"SITE_TOKEN\": \"${SITE_TOKEN}\"", await File.ReadAllTextAsync(output.Combine("compose", "docker-compose.yaml")));
         foreach (var file in Directory.EnumerateFiles(output.Path, "*", SearchOption.AllDirectories))
