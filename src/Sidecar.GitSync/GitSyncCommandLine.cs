@@ -250,6 +250,7 @@ public static class GitSyncCommandLine
         text.AppendLine();
         text.AppendLine("Every flag can also be set by its environment variable; the command line wins.");
         text.AppendLine($"The HTTP(S) password is read from ${PasswordVariable} (or --password-file), never from a flag.");
+        text.AppendLine($"The webhook sends ${WebhookTokenVariable}, when set, as 'Authorization: Bearer'; it too is never a flag.");
         text.AppendLine($"SSH repos run the system ssh client (and {SshTransport.Shell}); ${SshTransport.CommandVariable}, when set, is the ssh command the --ssh-* flags are added to.");
         text.AppendLine();
         foreach (var flag in Flags)
