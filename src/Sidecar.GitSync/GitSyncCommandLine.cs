@@ -169,6 +169,8 @@ public static class GitSyncCommandLine
 
     /// <summary>The GitHub App's private key, as git-sync reads it: a variable only, never a flag.</summary>
     public const string GitHubAppPrivateKeyVariable = "GITSYNC_GITHUB_APP_PRIVATE_KEY";
+    /// <summary>The bearer token the webhook sends, as a variable only, never a flag.</summary>
+    public const string WebhookTokenVariable = "GITSYNC_WEBHOOK_TOKEN";
 
     public static GitSyncCommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {
@@ -259,6 +261,7 @@ public static class GitSyncCommandLine
             options.StartupNotices.Add($"--password shows the password to anyone who can list processes: set ${PasswordVariable} or give --password-file instead");
         }
         options.GitHubAppPrivateKey = environment(GitHubAppPrivateKeyVariable) ?? "";
+        options.WebhookToken = environment(WebhookTokenVariable) ?? "";
         // As git-sync: an inherited $GIT_SSH_COMMAND is the ssh command the SSH flags are added to.
         options.SshCommand = environment(SshTransport.CommandVariable) is { Length: > 0 } sshCommand ? sshCommand : "ssh";
         AddNotices(options);
@@ -325,6 +328,7 @@ public static class GitSyncCommandLine
         text.AppendLine("Every flag can also be set by its environment variable; the command line wins.");
         text.AppendLine($"The HTTP(S) password is read from ${PasswordVariable} or --password-file (the deprecated --password shows it in process listings).");
         text.AppendLine($"The GitHub App private key may also come from ${GitHubAppPrivateKeyVariable}. git-sync v3's GIT_SYNC_* variables are read too.");
+        text.AppendLine($"The webhook sends ${WebhookTokenVariable}, when set, as 'Authorization: Bearer'; it too is never a flag.");
         text.AppendLine($"SSH repos run the system ssh client (and {SshTransport.Shell}); ${SshTransport.CommandVariable}, when set, is the ssh command the --ssh-* flags are added to.");
         text.AppendLine();
         foreach (var flag in Flags)

@@ -59,6 +59,9 @@ public sealed class GitSyncOptions
 
     public TimeSpan WebhookBackoff { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Sent as <c>Authorization: Bearer</c> with each webhook call, from <c>GITSYNC_WEBHOOK_TOKEN</c> only.</summary>
+    public string WebhookToken { get; set; } = "";
+
     /// <summary>Run in the published snapshot after each publish, with <c>GITSYNC_HASH</c> set (<c>--exechook-command</c>).</summary>
     public string ExechookCommand { get; set; } = "";
 
