@@ -73,13 +73,14 @@ public static class ComposeFile
                 ["depends_on"] = new[] { pod.SyncName },
             };
         }
+        // No top-level `name:`: docker-compose 1.x rejects it; the project name comes from the folder or `-p`.
         var document = new Dictionary<string, object>
         {
-            ["name"] = "sidecar",
             ["services"] = services,
             ["volumes"] = volumes,
         };
-        return new SerializerBuilder().Build().Serialize(document);
+        // Strings that read as another type (`true`, `-1`) are quoted: docker-compose 1.x takes only strings as environment values.
+        return new SerializerBuilder().WithQuotingNecessaryStrings().Build().Serialize(document);
     }
 
     /// <summary>The <c>.env</c> file Compose reads the secrets from; kept next to the compose file, out of version control.</summary>
