@@ -68,6 +68,12 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : Deploymen
         // Nothing of the project is left: containers, volumes, networks.
         Assert.DoesNotContain(Project, Command.Run(engine, ["ps", "-a", "--format", "{{.Names}}"]));
         Assert.DoesNotContain(Project, Command.Run(engine, ["volume", "ls", "--format", "{{.Name}}"]));
+        if (engine == "podman")
+        {
+            // podman-compose 1.0.3 (Debian 12) leaves the network it made; docs/deployment.md gives the command that removes it.
+            Assert.Contains($"{Project}_default", Command.Run(engine, ["network", "ls", "--format", "{{.Name}}"]));
+            Command.Run(engine, ["network", "rm", $"{Project}_default"]);
+        }
         Assert.DoesNotContain(Project, Command.Run(engine, ["network", "ls", "--format", "{{.Name}}"]));
     }
 
