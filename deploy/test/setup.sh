@@ -2,7 +2,8 @@
 # The container engines, a local registry, a base image and the two service images, for the deployment
 # test (tests/Sidecar.Deployment.Tests) on one Debian 12 machine with no public registry. Run as root.
 #
-#   deploy/test/setup.sh up     install (apt), start dockerd and the registry, build the base image, publish both images
+#   deploy/test/setup.sh up     install (apt), start dockerd and the registry, build the base image, publish both
+#                               images to the registry and both services to out/publish/ (for the Dockerfiles)
 #   deploy/test/setup.sh down   stop what `up` started (by pid) and delete its state
 #
 # Both are idempotent. SIDECAR_TEST_REGISTRY (default 127.0.0.1:5000) is where the images go;
@@ -118,13 +119,16 @@ build_base_image() {
 }
 
 publish_images() {
-  local project
+  local project repository
   for project in src/Sidecar.GitSync src/Sidecar.StaticWeb; do
-    log "dotnet publish $project -t:PublishContainer to $REGISTRY (tag $TAG)"
+    repository=$(basename "$project" | tr '.' '-' | tr '[:upper:]' '[:lower:]')
+    log "dotnet publish $project -t:PublishContainer to $REGISTRY/$repository:$TAG"
+    # PublishDir: the image's files also land in out/publish/, which the project's Dockerfile copies.
     DOTNET_CONTAINER_INSECURE_REGISTRIES=$REGISTRY dotnet publish "$project" -c Release -t:PublishContainer \
       -p:ContainerBaseImage="$BASE" -p:ContainerRegistry="$REGISTRY" -p:ContainerImageTags="$TAG" \
-      -nologo -v:q -clp:NoSummary >"$STATE/publish-$(basename "$project").log" 2>&1 \
-      || { tail -30 "$STATE/publish-$(basename "$project").log" >&2; exit 1; }
+      -p:PublishDir="$PWD/out/publish/$repository/" \
+      -nologo -v:q -clp:NoSummary >"$STATE/publish-$repository.log" 2>&1 \
+      || { tail -30 "$STATE/publish-$repository.log" >&2; exit 1; }
   done
 }
 

@@ -12,7 +12,7 @@ namespace Sidecar.Deployment.Tests;
 public sealed class ComposeDeploymentTests(ITestOutputHelper output) : DeploymentTest(output)
 {
     [DeploymentFact]
-    public Task TheComposeFileRunsUnderDocker() => RunAsync("docker-compose", "docker");
+    public Task TheComposeFileRunsUnderDocker() => RunAsync("docker-compose", Infrastructure.Docker);
 
     [DeploymentFact]
     public Task TheComposeFileRunsUnderPodmanCompose() => RunAsync("podman-compose", "podman");

@@ -13,6 +13,12 @@ public static class Infrastructure
 
     public static string Tag { get; } = Environment.GetEnvironmentVariable("SIDECAR_TEST_TAG") is { Length: > 0 } t ? t : "test";
 
+    /// <summary>
+    /// The Docker client from Debian's docker.io, which setup.sh installs: its <c>docker build</c> has BuildKit built
+    /// in (DOCKER_BUILDKIT=1), where a newer client without the buildx plugin only has the slow legacy builder.
+    /// </summary>
+    public static string Docker { get; } = File.Exists("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+
     /// <summary>Set by CI: a missing engine or registry fails the tests instead of skipping them.</summary>
     public static bool Required { get; } = Environment.GetEnvironmentVariable("SIDECAR_DEPLOYMENT_TEST") == "required";
 
@@ -37,7 +43,7 @@ public static class Infrastructure
         {
             return $"no registry answers at {Registry} ({e.Message}): run deploy/test/setup.sh up as root first";
         }
-        foreach (var (tool, probe) in new[] { ("docker", "info"), ("podman", "info"), ("docker-compose", "version"), ("podman-compose", "version") })
+        foreach (var (tool, probe) in new[] { (Docker, "info"), ("podman", "info"), ("docker-compose", "version"), ("podman-compose", "version") })
         {
             var result = Command.TryRun(tool, [probe]);
             if (result.ExitCode != 0)
