@@ -153,6 +153,14 @@ stop_pid() {
 }
 
 down() {
+  # The images the tests pulled into podman's store, and anything a test run left there.
+  if command -v podman >/dev/null 2>&1; then
+    podman pod ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman pod rm --force >/dev/null 2>&1 || true
+    podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman rm --force >/dev/null 2>&1 || true
+    podman volume ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman volume rm --force >/dev/null 2>&1 || true
+    podman network ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman network rm >/dev/null 2>&1 || true
+    podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep "^$REGISTRY/" | xargs -r podman rmi --force >/dev/null 2>&1 || true
+  fi
   [ -d "$STATE" ] || return 0
   if running "$STATE/dockerd.pid"; then
     log "stopping dockerd"

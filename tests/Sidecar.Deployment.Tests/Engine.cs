@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http;
 
+// One deployment at a time: they share the engines, and their timings (a push served within a period) hold on a busy machine.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Sidecar.Deployment.Tests;
 
 /// <summary>
