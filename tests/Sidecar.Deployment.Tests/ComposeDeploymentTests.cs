@@ -79,8 +79,8 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : Deploymen
 
     /// <summary>
     /// Two changes for a shared test machine, and only these: the host port of the site is a free one (8080 may
-    /// be taken), and <c>.env</c> holds the values the test knows for the variables the file reads its repository
-    /// URL and webhook secret from.
+    /// be taken), and <c>.env</c> holds the values the test knows for the variables the sidecar reads its repository
+    /// URL and webhook secret from (the publish step writes the other secrets' values there, as asked).
     /// </summary>
     private static void PrepareForThisMachine(string folder, string file, int port, string repo)
     {
@@ -95,15 +95,16 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : Deploymen
         var sync = services.Children.Values.Cast<YamlMappingNode>()
             .Single(s => ((YamlScalarNode)s["image"]).Value!.Contains("sidecar-gitsync", StringComparison.Ordinal));
         var environment = (YamlMappingNode)sync["environment"];
-        string VariableOf(string name) =>
-            Regex.Match(((YamlScalarNode)environment[name]).Value!, @"^\$\{(\w+)\}$") is { Success: true } m
-                ? m.Groups[1].Value
-                : throw new InvalidOperationException($"{name} is not read from a variable in {file}");
-        var values = new Dictionary<string, string>
+        var values = new Dictionary<string, string>();
+        foreach (var (name, value) in new[] { ("GITSYNC_REPO", repo), ("GITSYNC_WEBHOOK_SECRET", WebhookSecret) })
         {
-            [VariableOf("GITSYNC_REPO")] = repo,
-            [VariableOf("GITSYNC_WEBHOOK_SECRET")] = WebhookSecret,
-        };
+            // A value read from a variable gets the test's value; a literal one is already the test's.
+            if (environment.Children.TryGetValue(new YamlScalarNode(name), out var node)
+                && Regex.Match(((YamlScalarNode)node).Value!, @"^\$\{(\w+)\}$") is { Success: true } variable)
+            {
+                values[variable.Groups[1].Value] = value;
+            }
+        }
         var env = Path.Combine(folder, ".env");
         var lines = File.Exists(env) ? File.ReadAllLines(env).Where(l => !values.Keys.Any(k => l.StartsWith(k + "=", StringComparison.Ordinal))) : [];
         File.WriteAllLines(env, [.. lines, .. values.Select(v => $"{v.Key}={v.Value}")]);

@@ -63,7 +63,7 @@ public abstract class DeploymentTest(ITestOutputHelper output) : IAsyncLifetime
             "--no-build", "--no-launch-profile", "--",
             "--operation", "publish", "--step", step, "--output-path", folder,
             $"--Parameters:repo={Site.Url}", $"--Parameters:period={Period.TotalSeconds}s", "--Parameters:replicas=1",
-            $"--Parameters:sync-webhook-secret={WebhookSecret}",
+            $"--Parameters:sync-webhook-secret={WebhookSecret}", "--Sidecar:WriteSecretValues=true",
             $"--Sidecar:ImageRegistry={Infrastructure.Registry}", $"--Sidecar:ImageTag={Infrastructure.Tag}"]);
         Output.WriteLine($"{step}: {started.Elapsed.TotalSeconds:F1} s");
         return folder;

@@ -21,7 +21,12 @@ public sealed class PodDeploymentTests(ITestOutputHelper output) : DeploymentTes
         var folder = Publish("publish-kubernetes");
         var objects = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(folder, "sidecar.yaml")), strict: true);
         var deployment = Assert.Single(objects.OfType<V1Deployment>());
-        var secrets = objects.OfType<V1Secret>().ToDictionary(s => s.Metadata.Name);
+        // The Secrets: in sidecar.yaml, or with their values in sidecar-secrets.yaml where the step writes them apart.
+        var secretFile = Path.Combine(folder, "sidecar-secrets.yaml");
+        var secrets = objects.OfType<V1Secret>()
+            .Concat(File.Exists(secretFile) ? KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(secretFile), strict: true).OfType<V1Secret>() : [])
+            .GroupBy(s => s.Metadata.Name)
+            .ToDictionary(g => g.Key, g => g.Last());
         var spec = deployment.Spec.Template.Spec;
         var sync = Assert.Single(spec.InitContainers);
         Assert.Equal("Always", sync.RestartPolicy);
@@ -161,9 +166,9 @@ public sealed class PodDeploymentTests(ITestOutputHelper output) : DeploymentTes
         foreach (var variable in container.Env ?? [])
         {
             var value = variable.ValueFrom?.SecretKeyRef is { } reference
-                ? SecretValues(secrets[reference.Name]).TryGetValue(reference.Key, out var secretValue) && secretValue.Length > 0
+                ? secrets.TryGetValue(reference.Name, out var secret) && SecretValues(secret).TryGetValue(reference.Key, out var secretValue) && secretValue.Length > 0
                     ? secretValue
-                    : chosen[variable.Name]
+                    : chosen.GetValueOrDefault(variable.Name, $"test-{reference.Name}-{reference.Key}")
                 : variable.Value ?? "";
             yield return "--env";
             yield return $"{variable.Name}={value}";
