@@ -23,13 +23,11 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : Deploymen
         var file = Path.Combine(folder, "docker-compose.yaml");
         var port = FreePort();
         PrepareForThisMachine(folder, file, port, Site.Url);
-        if (engine == "podman")
+        // The images as setup.sh last published them (Compose would run an older copy it already has). podman
+        // does not take 127.0.0.1 as a plain-HTTP registry by default.
+        foreach (var repository in new[] { "sidecar-gitsync", "sidecar-staticweb" })
         {
-            // podman does not take 127.0.0.1 as a plain-HTTP registry by default; the images are pulled first.
-            foreach (var repository in new[] { "sidecar-gitsync", "sidecar-staticweb" })
-            {
-                Command.Run("podman", ["pull", "-q", "--tls-verify=false", Image(repository)]);
-            }
+            Command.Run(engine, engine == "podman" ? ["pull", "-q", "--tls-verify=false", Image(repository)] : ["pull", "-q", Image(repository)]);
         }
 
         string Container(string service) => $"{Project}_{service}_1";

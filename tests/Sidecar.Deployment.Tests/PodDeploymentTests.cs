@@ -131,7 +131,7 @@ public sealed class PodDeploymentTests(ITestOutputHelper output) : DeploymentTes
             if (volume.EmptyDir is { Medium: "Memory" } memory)
             {
                 // A memory emptyDir is a tmpfs; the kubelet gives the Pod's fsGroup write access to it.
-                var size = memory.SizeLimit is { } limit ? $",size={limit.ToInt64()}" : "";
+                var size = memory.SizeLimit is { } limit ? $",tmpfs-size={limit.ToInt64()}" : "";
                 yield return "--mount";
                 yield return $"type=tmpfs,destination={mount.MountPath},tmpfs-mode=1777{size}{readOnly}";
             }
