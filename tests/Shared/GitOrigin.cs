@@ -37,13 +37,14 @@ public sealed class GitOrigin : IAsyncDisposable
 
     public const string ChallengeBody = "Authentication required\n";
 
-    public static async Task<GitOrigin> StartAsync()
+    /// <param name="address">The address to listen on: loopback, or a host address containers can reach (a bridge's gateway).</param>
+    public static async Task<GitOrigin> StartAsync(string address = "127.0.0.1")
     {
         var folder = new TempFolder("sidecar-origin");
         Directory.CreateDirectory(folder.Combine("repos"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://{address}:0");
         var app = builder.Build();
         GitOrigin? origin = null;
         // Basic auth in front of git http-backend, on when a test sets RequiredCredentials.

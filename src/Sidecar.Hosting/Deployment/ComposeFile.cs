@@ -36,6 +36,7 @@ public static class ComposeFile
             main["depends_on"] = new[] { pod.Sync.Name };
             services[pod.Main.Name] = main;
         }
+        // No top-level `name:`: docker-compose 1.x rejects it; the project name comes from the folder or `-p`.
         var document = new Dictionary<string, object>
         {
             ["services"] = services,
