@@ -7,14 +7,11 @@ namespace Sidecar.StaticWeb;
 /// preconditions (304/412) and ranges (206, multipart/byteranges, 416), and sends the bytes from
 /// memory or with send-file from the revision's folder.
 /// </summary>
-public sealed class FileResponseWriter(FastPath fastPath)
+public sealed class FileResponseWriter
 {
     private const string NotFoundCacheControl = "no-cache";
 
-    /// <param name="context">The request.</param>
-    /// <param name="entry">The file.</param>
-    /// <param name="offerTo">The cache of the revision the request resolved, when <paramref name="entry"/> came from it: a plain 200 is then offered to the <see cref="FastPath"/>.</param>
-    public Task WriteAsync(HttpContext context, FileEntry entry, RevisionCache? offerTo = null)
+    public Task WriteAsync(HttpContext context, FileEntry entry)
     {
         var request = context.Request;
         var response = context.Response;
@@ -75,10 +72,6 @@ public sealed class FileResponseWriter(FastPath fastPath)
 
         response.ContentType = entry.ContentType;
         response.ContentLength = representation.Length;
-        if (offerTo is not null)
-        {
-            fastPath.Offer(context, offerTo, representation);
-        }
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }
 

@@ -51,10 +51,6 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:RevisionCheckSeconds is {options.RevisionCheckSeconds}: give at least 1 second (10 is the default)");
         }
-        if (options.FastPathIdleSeconds < 1)
-        {
-            failures.Add($"StaticWeb:FastPathIdleSeconds is {options.FastPathIdleSeconds}: give at least 1 second (5 is the default), or turn the fast path off with StaticWeb:FastPath=false");
-        }
         try
         {
             _ = new Regex(options.FingerprintPattern);
