@@ -25,6 +25,7 @@ public static class StaticWebApp
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestLineSize = options.Value.MaxRequestLineBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = options.Value.MaxRequestHeadersBytes;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.Value.RequestHeadersTimeoutSeconds);
             // Only GET, HEAD and a bodiless webhook are served.
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });

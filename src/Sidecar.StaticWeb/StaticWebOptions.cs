@@ -114,4 +114,7 @@ public sealed class StaticWebOptions
 
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+    /// <summary>How long a client may take to send a request's head (Kestrel's <c>RequestHeadersTimeout</c>); then 408 and the connection is closed.</summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 30;
 }

@@ -38,6 +38,10 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:MaxRequestLineBytes ({options.MaxRequestLineBytes}) must be at least 256 and StaticWeb:MaxRequestHeadersBytes ({options.MaxRequestHeadersBytes}) at least 1024");
         }
+        if (options.RequestHeadersTimeoutSeconds < 1)
+        {
+            failures.Add($"StaticWeb:RequestHeadersTimeoutSeconds is {options.RequestHeadersTimeoutSeconds}: give at least 1 second (30 is the default)");
+        }
         if (options.RequestTraceSampleRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
         {
             failures.Add($"StaticWeb:RequestTraceSampleRatio is {ratio}: give a share from 0 (no request traced) to 1 (every request), e.g. 0.05, or leave it unset for the default");
