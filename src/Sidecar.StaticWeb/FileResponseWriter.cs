@@ -164,13 +164,36 @@ public sealed class FileResponseWriter
         await response.Body.WriteAsync(closing, context.RequestAborted);
     }
 
+    // A body from memory is handed to Kestrel this much at a time: Kestrel copies what it is given into the
+    // connection's buffers, so a client reading slowly holds at most this much of a large body, not all of it.
+    private const int WriteChunkBytes = 64 * 1024;
+
     private static Task SendAsync(HttpContext context, Representation representation, long offset, long count)
     {
         if (representation.Body is { } body)
         {
+            if (count > WriteChunkBytes)
+            {
+                return SendInChunksAsync(context, body.AsMemory((int)offset, (int)count));
+            }
             var write = context.Response.BodyWriter.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted);
             return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
         }
         return context.Response.SendFileAsync(representation.PhysicalPath!, offset, count, context.RequestAborted);
+    }
+
+    private static async Task SendInChunksAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var writer = context.Response.BodyWriter;
+        while (!body.IsEmpty)
+        {
+            var chunk = body[..Math.Min(WriteChunkBytes, body.Length)];
+            var flushed = await writer.WriteAsync(chunk, context.RequestAborted);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                return;
+            }
+            body = body[chunk.Length..];
+        }
     }
 }

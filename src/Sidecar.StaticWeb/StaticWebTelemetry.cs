@@ -15,27 +15,27 @@ public sealed class StaticWebTelemetry : IDisposable
 
     private readonly Meter meter;
     private readonly Counter<long> switches;
-    private readonly Counter<long> cacheLookups;
+    private long cacheHits;
+    private long cacheMisses;
 
     public StaticWebTelemetry(IMeterFactory meterFactory)
     {
         ActivitySource = new ActivitySource(Name);
         meter = meterFactory.Create(Name);
         switches = meter.CreateCounter<long>("staticweb.revision.switches", "{switch}", "Times the served revision changed, by how it was noticed: request or webhook.");
-        cacheLookups = meter.CreateCounter<long>("staticweb.cache.lookups", "{lookup}", "File lookups by result: hit (served from memory) or miss (read from disk).");
+        // Observed when collected: a request only increments a number, instead of a tagged measurement per lookup.
+        meter.CreateObservableCounter("staticweb.cache.lookups", () => new Measurement<long>[]
+            {
+                new(Interlocked.Read(ref cacheHits), new KeyValuePair<string, object?>("result", "hit")),
+                new(Interlocked.Read(ref cacheMisses), new KeyValuePair<string, object?>("result", "miss")),
+            }, "{lookup}", "File lookups by result: hit (served from memory) or miss (read from disk).");
     }
 
     public ActivitySource ActivitySource { get; }
 
     public void RecordSwitch(string source) => switches.Add(1, new KeyValuePair<string, object?>("source", source));
 
-    public void RecordLookup(bool hit)
-    {
-        if (cacheLookups.Enabled)
-        {
-            cacheLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
-        }
-    }
+    public void RecordLookup(bool hit) => Interlocked.Increment(ref hit ? ref cacheHits : ref cacheMisses);
 
     public void Dispose()
     {

@@ -10,11 +10,13 @@ public sealed class CompressionTests : IAsyncLifetime
     private readonly SiteFixture site = new();
     private static readonly string Script = string.Concat(Enumerable.Repeat("console.log('hello from the script');\n", 200));
     private static readonly string Styles = string.Concat(Enumerable.Repeat("body { margin: 0; padding: 0; }\n", 200));
+    // Larger than StaticWeb:CacheMaxFileBytes (256 KiB): its body stays on disk and is compressed from the file.
+    private static readonly string Large = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 97} of the large file\n"));
     private static readonly byte[] Image = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251)).ToArray();
 
     public async Task InitializeAsync()
     {
-        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"));
+        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"), ("large.txt", Large));
         site.WriteRevisionBytes("rev1",
             ("styles.css.br", Encoding.UTF8.GetBytes("precompressed-br-marker")),
             ("styles.css.gz", Gzip(Encoding.UTF8.GetBytes(Styles))),
@@ -44,6 +46,22 @@ public sealed class CompressionTests : IAsyncLifetime
         Assert.Equal(Script, Decode(body, expected));
         Assert.Equal(body, await second.Content.ReadAsByteArrayAsync());
         Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task AFileLargerThanTheMemoryLimitIsCompressedFromDisk(string coding)
+    {
+        Assert.True(Large.Length > 256 * 1024);
+        using var compressed = await Get("/large.txt", coding);
+        using var identity = await Get("/large.txt", null);
+
+        Assert.Equal(coding, Assert.Single(compressed.Content.Headers.ContentEncoding));
+        var body = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.True(body.Length < Large.Length / 4);
+        Assert.Equal(Large, Decode(body, coding));
+        Assert.Equal(Large, await identity.Content.ReadAsStringAsync());
     }
 
     [Fact]
