@@ -12,11 +12,13 @@ public sealed class CompressionTests : IAsyncLifetime
     private static readonly string Styles = string.Concat(Enumerable.Repeat("body { margin: 0; padding: 0; }\n", 200));
     // Larger than StaticWeb:CacheMaxFileBytes (256 KiB): its body stays on disk and is compressed from the file.
     private static readonly string Large = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 97} of the large file\n"));
+    // Hex digits compress only to about half: its coded forms (over 256 KiB) are sent from memory in pieces.
+    private static readonly string Hex = RandomHex(400_000);
     private static readonly byte[] Image = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251)).ToArray();
 
     public async Task InitializeAsync()
     {
-        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"), ("large.txt", Large));
+        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"), ("large.txt", Large), ("hex.txt", Hex));
         site.WriteRevisionBytes("rev1",
             ("styles.css.br", Encoding.UTF8.GetBytes("precompressed-br-marker")),
             ("styles.css.gz", Gzip(Encoding.UTF8.GetBytes(Styles))),
@@ -62,6 +64,26 @@ public sealed class CompressionTests : IAsyncLifetime
         Assert.True(body.Length < Large.Length / 4);
         Assert.Equal(Large, Decode(body, coding));
         Assert.Equal(Large, await identity.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task ACodedFormLargerThanOneWriteArrivesWhole(string coding)
+    {
+        using var compressed = await Get("/hex.txt", coding);
+
+        var body = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.Equal(coding, Assert.Single(compressed.Content.Headers.ContentEncoding));
+        Assert.True(body.Length > 256 * 1024, $"{body.Length} bytes");
+        Assert.Equal(Hex, Decode(body, coding));
+    }
+
+    private static string RandomHex(int bytes)
+    {
+        var random = new byte[bytes];
+        new Random(7).NextBytes(random);
+        return Convert.ToHexString(random);
     }
 
     [Fact]
