@@ -166,8 +166,7 @@ public sealed class FileResponseWriter
 
     // A body from memory is handed to Kestrel this much at a time: Kestrel copies what it is given into the
     // connection's buffers, so a client reading slowly holds at most this much of a large body, not all of it.
-    // As large as the default CacheMaxFileBytes, so a cached file's plain body still goes in one write.
-    private const int WriteChunkBytes = 256 * 1024;
+    private const int WriteChunkBytes = 64 * 1024;
 
     private static Task SendAsync(HttpContext context, Representation representation, long offset, long count)
     {

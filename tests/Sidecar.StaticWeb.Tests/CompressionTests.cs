@@ -12,7 +12,7 @@ public sealed class CompressionTests : IAsyncLifetime
     private static readonly string Styles = string.Concat(Enumerable.Repeat("body { margin: 0; padding: 0; }\n", 200));
     // Larger than StaticWeb:CacheMaxFileBytes (256 KiB): its body stays on disk and is compressed from the file.
     private static readonly string Large = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 97} of the large file\n"));
-    // Hex digits compress only to about half: its coded forms (over 256 KiB) are sent from memory in pieces.
+    // Hex digits compress only to about half: its coded forms (over 256 KiB) are sent from memory in several pieces.
     private static readonly string Hex = RandomHex(400_000);
     private static readonly byte[] Image = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251)).ToArray();
 
