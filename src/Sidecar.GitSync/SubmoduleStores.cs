@@ -146,13 +146,21 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
         TransportSettings.Apply(fetchOptions, options);
-        // Over SSH without the negotiation filter, and from a local path (libgit2's local transport cannot fetch shallow), all history.
-        var depth = (ssh && SshNegotiationFilter.Command is null) || local ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
+        // Over SSH without the negotiation filter, all history, as for an SSH --repo (see GitRepository.EffectiveDepth).
+        var depth = ssh && SshNegotiationFilter.Command is null ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
         try
         {
-            ShallowFetch.Fetch(repository, RemoteName, [$"+{sha.Sha}:{FetchedRef}"], fetchOptions, depth);
+            if (local)
+            {
+                // libgit2's local transport cannot fetch shallow; LocalFetch copies only the history --depth asks for.
+                LocalFetch.Fetch(repository, url, sha.Sha, FetchedRef, options.Depth, cancellationToken);
+            }
+            else
+            {
+                ShallowFetch.Fetch(repository, RemoteName, [$"+{sha.Sha}:{FetchedRef}"], fetchOptions, depth);
+            }
         }
-        catch (LibGit2SharpException byId)
+        catch (LibGit2SharpException byId) when (!local)
         {
             cancellationToken.ThrowIfCancellationRequested();
             // Servers that refuse a commit id in "want" still serve their branches and tags.

@@ -1,4 +1,5 @@
 using LibGit2Sharp;
+using Sidecar.DemoOrigin;
 using Sidecar.Tests;
 
 namespace Sidecar.GitSync.Tests;
@@ -221,6 +222,24 @@ public sealed class SubmoduleTests : IAsyncLifetime
         Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
         Assert.Equal("submodule", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "submodule.file")));
         Assert.Equal("nested-submodule", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "nested-sub", "nested-submodule.file")));
+    }
+
+    [Fact]
+    public async Task ALocalSubmoduleIsFetchedAtDepth()
+    {
+        await lib.CommitAsync("lib 1", ("submodule.file", "one"));
+        await lib.CommitAsync("lib 2", ("submodule.file", "two"));
+        var libSha = await lib.CommitAsync("lib 3", ("submodule.file", "three"));
+        await CommitSiteAsync("site", [("sub", "sub", "file://" + lib.BarePath, libSha)], ("file", "top"));
+
+        var result = await bed.SyncOnceAsync(Allowing("protocol.file.allow:always"));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal("three", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "submodule.file")));
+        // --depth=1 (the default) over a local URL: git itself sees one commit of the submodule's history.
+        var store = bed.Root.Combine(".git", "modules", "sub");
+        Assert.Equal("1", (await GitCli.RunAsync(null, "--git-dir=" + store, "rev-list", "--count", libSha)).Trim());
+        Assert.Equal(libSha, (await File.ReadAllTextAsync(Path.Combine(store, "shallow"))).Trim());
     }
 
     [Fact]
