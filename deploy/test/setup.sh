@@ -160,6 +160,9 @@ down() {
     podman volume ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman volume rm --force >/dev/null 2>&1 || true
     podman network ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman network rm >/dev/null 2>&1 || true
     podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep "^$REGISTRY/" | xargs -r podman rmi --force >/dev/null 2>&1 || true
+    # Older copies whose tag moved to a newer pull: the images the SDK built on this script's base say so in a label.
+    podman images --quiet --filter "label=org.opencontainers.image.base.name=$BASE" 2>/dev/null | sort -u \
+      | xargs -r podman rmi --force >/dev/null 2>&1 || true
   fi
   [ -d "$STATE" ] || return 0
   if running "$STATE/dockerd.pid"; then
