@@ -169,6 +169,9 @@ down() {
     log "stopping dockerd"
     docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
     stop_pid "$STATE/dockerd.pid"
+    # dockerd leaves its bridge behind; podman's goes too once none of its containers runs.
+    ip link delete docker0 2>/dev/null || true
+    if [ -z "$(podman ps -q 2>/dev/null)" ]; then ip link delete cni-podman0 2>/dev/null || true; fi
   fi
   if running "$STATE/registry.pid"; then
     log "stopping the registry"
