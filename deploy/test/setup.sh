@@ -163,6 +163,10 @@ down() {
     # Older copies whose tag moved to a newer pull: the images the SDK built on this script's base say so in a label.
     podman images --quiet --filter "label=org.opencontainers.image.base.name=$BASE" 2>/dev/null | sort -u \
       | xargs -r podman rmi --force >/dev/null 2>&1 || true
+    # The pause image podman built for the test's pod, once no pod needs it.
+    if [ -z "$(podman pod ls --quiet 2>/dev/null)" ]; then
+      podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep '^localhost/podman-pause:' | xargs -r podman rmi >/dev/null 2>&1 || true
+    fi
   fi
   [ -d "$STATE" ] || return 0
   if running "$STATE/dockerd.pid"; then
