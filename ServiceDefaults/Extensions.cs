@@ -8,6 +8,8 @@ using OpenTelemetry;
 using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Polly;
+using Polly.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,8 +32,19 @@ public static class Extensions
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        builder.Services.Configure<TelemetryOptions>(QuietResilienceLogs);
         return builder;
     }
+
+    /// <summary>
+    /// Polly logs every attempt of every HTTP call at Information (with OTLP export, a line a second) and can log
+    /// a tripped breaker at Error: attempts go to Debug and no resilience event is louder than Warning, so a
+    /// service's own failures stay the loudest lines of its console.
+    /// </summary>
+    public static void QuietResilienceLogs(TelemetryOptions options) =>
+        options.SeverityProvider = args => args.Event.EventName == "ExecutionAttempt"
+            ? ResilienceEventSeverity.Debug
+            : args.Event.Severity > ResilienceEventSeverity.Warning ? ResilienceEventSeverity.Warning : args.Event.Severity;
 
     /// <summary>
     /// Leaves GET and HEAD requests for exactly these paths out of the traces, as /health and /alive are: endpoints that

@@ -7,6 +7,10 @@
 #   FILES=1k.txt STATICWEB_ARGS=--StaticWeb:InlineSocketScheduling=false bench/staticweb/run.sh
 #   PIN=1 bench/staticweb/run.sh           # servers on CPU 1, wrk on CPU 0 (needs 2 CPUs)
 #   AA=1 FILES=1k.txt bench/staticweb/run.sh  # calibration: a second nginx in StaticWeb's place
+#   STATICWEB_BIN=/tmp/sw/Sidecar.StaticWeb bench/staticweb/run.sh  # reuse a published executable (no 3-minute AOT publish)
+#
+# StaticWeb runs as it is deployed: the Native AOT executable of `dotnet publish`. Apache httpd is measured
+# when it is installed (apache2); its columns say n/a otherwise.
 #
 # Unpinned, wrk and the server share both CPUs, so a faster server also makes wrk busier and the
 # p99 partly measures wrk's own scheduling; PIN=1 keeps the load generator off the server's CPU.
@@ -41,14 +45,18 @@ if [ -n "$PIN" ]; then
 fi
 
 need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-if ! need nginx || ! need apache2 || ! need wrk; then
+if ! need nginx || ! need wrk; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends nginx-light apache2 wrk >/dev/null
+  apt-get install -y -qq --no-install-recommends nginx-light wrk >/dev/null
 fi
 export PATH="$PATH:/usr/sbin"
+SERVERS="staticweb nginx"
+need apache2 && SERVERS="$SERVERS apache"
 WRK_BIN=$(command -v wrk)
 wrk() { "${CLIENT_CPU[@]}" "$WRK_BIN" "$@"; }
+
+port_of() { case $1 in staticweb) echo $PORT_STATICWEB ;; nginx) echo $PORT_NGINX ;; apache) echo $PORT_APACHE ;; esac; }
 
 WORK=$(mktemp -d /tmp/staticweb-bench.XXXXXX)
 # nginx and httpd workers run as www-data and must read the site.
@@ -89,9 +97,12 @@ SITE="$WORK/site/current"
 
 # Sidecar.StaticWeb, Release build, logging off the hot path (with AA=1, a second nginx instead: below).
 if [ -z "$AA" ]; then
-  dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+  if [ -z "${STATICWEB_BIN:-}" ]; then
+    dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+    STATICWEB_BIN="$WORK/staticweb/Sidecar.StaticWeb"
+  fi
   Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-    "${SERVER_CPU[@]}" dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
+    "${SERVER_CPU[@]}" "$STATICWEB_BIN" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
     >"$WORK/staticweb.log" 2>&1 &
   PIDS+=($!)
   STATICWEB_PID=$!
@@ -127,6 +138,7 @@ if [ -n "$AA" ]; then
 fi
 
 # Apache httpd: event MPM, sendfile, no access log, unlimited keep-alive, deflate and brotli on the fly.
+if [[ $SERVERS == *apache* ]]; then
 mkdir -p "$WORK/apache"
 cat >"$WORK/apache/httpd.conf" <<CONF
 ServerRoot /etc/apache2
@@ -160,8 +172,10 @@ AddOutputFilterByType BROTLI_COMPRESS;DEFLATE text/plain text/css application/ja
 CONF
 "${SERVER_CPU[@]}" apache2 -f "$WORK/apache/httpd.conf" -DFOREGROUND &
 PIDS+=($!)
+fi
 
-for port in $PORT_STATICWEB $PORT_NGINX $PORT_APACHE; do
+for server in $SERVERS; do
+  port=$(port_of "$server")
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" && break; sleep 0.2; done
   curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" || { echo "server on port $port did not start" >&2; exit 1; }
 done
@@ -195,7 +209,6 @@ cpu_ticks() { # pid...
   echo $total
 }
 label() { if [ "$1" = staticweb ]; then echo "$FIRST"; else echo "$1"; fi; }
-port_of() { case $1 in staticweb) echo $PORT_STATICWEB ;; nginx) echo $PORT_NGINX ;; apache) echo $PORT_APACHE ;; esac; }
 
 # p99 from wrk --latency in milliseconds.
 p99_ms() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; printf "%.2f", v }'; }
@@ -203,7 +216,7 @@ rps() { awk '/Requests\/sec/ { printf "%.0f", $2 }'; }
 errors() { awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }'; }
 
 # Warm-up: every server reads every file (and StaticWeb fills its cache) before measuring.
-for server in staticweb nginx apache; do
+for server in $SERVERS; do
   for file in 1k.txt 100k.txt 5m.txt; do
     wrk -t1 -c4 -d1s "http://127.0.0.1:$(port_of $server)/$file" >/dev/null
     wrk -t1 -c4 -d1s -H 'Accept-Encoding: gzip, br' "http://127.0.0.1:$(port_of $server)/$file" >/dev/null
@@ -218,8 +231,8 @@ TICKS=$(getconf CLK_TCK)
 for file in $FILES; do
   for encoding in none "gzip, br"; do
     for round in $(seq 1 "$ROUNDS"); do
-      declare -A R=() P=() C=()
-      for server in staticweb nginx apache; do
+      declare -A R=([apache]=n/a) P=([apache]=n/a) C=()
+      for server in $SERVERS; do
         args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
         [ "$encoding" != none ] && args+=(-H "Accept-Encoding: $encoding")
         # shellcheck disable=SC2046
@@ -240,7 +253,7 @@ done
 echo
 echo "| server | peak RSS (MB, VmHWM summed over its processes) |"
 echo "|---|---|"
-for server in staticweb nginx apache; do
+for server in $SERVERS; do
   # shellcheck disable=SC2046
   echo "| $(label $server) | $(peak_rss_mb $(server_pids $server)) |"
 done
@@ -249,7 +262,7 @@ done
 echo
 echo "| swap under load (${SWAP_SECONDS}s, link swapped every 10 ms) | requests | swaps | errors (non-2xx + socket) |"
 echo "|---|---|---|---|"
-for server in staticweb nginx apache; do
+for server in $SERVERS; do
   python3 - "$WORK/site" "$SWAP_SECONDS" >"$WORK/swaps-$server" <<'PY' &
 import os, sys, time
 site, seconds = sys.argv[1], float(sys.argv[2])

@@ -14,7 +14,7 @@ public sealed class ErrorFile(GitSyncOptions options, TimeProvider timeProvider,
         {
             return;
         }
-        var report = new ErrorReport(error, timeProvider.GetUtcNow(), GitSynchronizer.RepoForLogs(options.Repo), options.Ref);
+        var report = new ErrorReport(error, timeProvider.GetUtcNow(), GitSynchronizer.RepoForLogs(options.Repo), options.Ref, "error syncing repo", error);
         AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(report, ErrorReportJson.Readable.ErrorReport), logger);
     }
 
@@ -35,11 +35,17 @@ public sealed class ErrorFile(GitSyncOptions options, TimeProvider timeProvider,
     }
 }
 
+/// <summary>
+/// The error file: this sidecar's fields, and git-sync's <c>Msg</c> and <c>Err</c> so tools that read its file keep
+/// working. The error names the fix and carries git's own phrase where git has one (e.g. "couldn't find remote ref").
+/// </summary>
 public sealed record ErrorReport(
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("time")] DateTimeOffset Time,
     [property: JsonPropertyName("repo")] string Repo,
-    [property: JsonPropertyName("ref")] string Ref);
+    [property: JsonPropertyName("ref")] string Ref,
+    [property: JsonPropertyName("Msg")] string Msg,
+    [property: JsonPropertyName("Err")] string Err);
 
 [JsonSerializable(typeof(ErrorReport))]
 internal sealed partial class ErrorReportJson : JsonSerializerContext

@@ -4,8 +4,9 @@ using LibGit2Sharp.Handlers;
 namespace Sidecar.GitSync;
 
 /// <summary>
-/// The credentials one sync offers the remote: <c>--credential</c> entries whose URL is a prefix of the
-/// asked URL (longest wins), else <c>--username</c> with <c>$GITSYNC_PASSWORD</c> or <c>--password-file</c>.
+/// The credentials one sync offers the remote: for the host of <c>--repo</c>, a credential refreshed before the sync
+/// (<c>--askpass-url</c> or a GitHub App, as git-sync stores them last); then <c>--credential</c> entries whose URL is a
+/// prefix of the asked URL (longest wins), else <c>--username</c> with <c>$GITSYNC_PASSWORD</c> or <c>--password-file</c>.
 /// Password files are read when the sync starts, so a rotated token is picked up by the next sync.
 /// </summary>
 public static class GitCredentials
@@ -18,12 +19,18 @@ public static class GitCredentials
             .ToList();
         (string Username, string Password)? general = options.Username.Length == 0 ? null
             : (options.Username, options.PasswordFile.Length > 0 ? ReadPasswordFile(options.PasswordFile, "--password-file") : options.Password);
-        if (perUrl.Count == 0 && general is null)
+        var refreshed = options.RefreshedCredential;
+        var repoHost = HostOf(options.Repo);
+        if (perUrl.Count == 0 && general is null && refreshed is null)
         {
             return null;
         }
         return (url, usernameFromUrl, types) =>
         {
+            if (refreshed is not null && repoHost is not null && HostOf(url) == repoHost)
+            {
+                return new UsernamePasswordCredentials { Username = refreshed.Username, Password = refreshed.Password };
+            }
             foreach (var credential in perUrl)
             {
                 if (url.StartsWith(credential.Url.TrimEnd('/'), StringComparison.OrdinalIgnoreCase))
@@ -36,6 +43,10 @@ public static class GitCredentials
                 : new DefaultCredentials();
         };
     }
+
+    // scheme://host:port, as git's credential helpers match a credential (without the path).
+    private static string? HostOf(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant() : null;
 
     private static string ReadPasswordFile(string path, string flag)
     {

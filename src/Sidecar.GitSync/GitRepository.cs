@@ -4,8 +4,11 @@ using LibGit2Sharp.Handlers;
 
 namespace Sidecar.GitSync;
 
-/// <summary>What <c>--ref</c> names on the remote: the commit it points at now, and the remote ref to fetch it by.</summary>
-public sealed record RemoteRevision(string Sha, string RemoteRef);
+/// <summary>
+/// What <c>--ref</c> names on the remote: the commit it points at now, the remote ref to fetch it by, and for an
+/// annotated tag the tag object (whose signature <c>--verify-signatures</c> checks).
+/// </summary>
+public sealed record RemoteRevision(string Sha, string RemoteRef, string? TagObject = null);
 
 /// <summary>
 /// The object store at <c>ROOT/.git</c>: a bare repository with one remote, <c>origin</c>. It asks the
@@ -28,11 +31,14 @@ public sealed partial class GitRepository : IDisposable
         this.localTransport = localTransport;
     }
 
-    /// <summary>A local path or file:// URL: libgit2's local transport, which cannot fetch shallow.</summary>
+    /// <summary>A local path or file:// URL: fetched by <see cref="LocalFetch"/>, as libgit2's local transport cannot fetch shallow.</summary>
     public static bool IsLocal(string url) =>
         url.StartsWith("file://", StringComparison.OrdinalIgnoreCase) || (!url.Contains("://", StringComparison.Ordinal) && !SshTransport.IsSsh(url));
 
     public string GitDirectory => repository.Info.Path;
+
+    /// <summary>Applied to each fetch's options: the transport settings of <c>--git-config</c> libgit2 does not read itself.</summary>
+    public Action<FetchOptions>? ConfigureFetch { get; set; }
 
     [GeneratedRegex("^[0-9a-f]{40}$")]
     private static partial Regex FullSha();
@@ -126,7 +132,11 @@ public sealed partial class GitRepository : IDisposable
         List<Reference> advertised;
         try
         {
-            advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+            var listing = new FetchOptions { CredentialsProvider = credentials };
+            ConfigureFetch?.Invoke(listing);
+            // Network.ListReferences takes no certificate check; only a configured one needs the fuller listing.
+            advertised = listing.CertificateCheck is not null ? RemoteListing.List(repository, remote.Url, listing)
+                : (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
         }
         catch (LibGit2SharpException e) when ((SshFailure(e) ?? Explain(e, remote.Url)) is { } explained)
         {
@@ -153,19 +163,31 @@ public sealed partial class GitRepository : IDisposable
             var direct = advertised.FirstOrDefault(r => r.CanonicalName == candidate);
             if (direct is not null)
             {
-                return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate);
+                return new RemoteRevision(peeled?.TargetIdentifier ?? Peeled(direct), candidate, peeled is null ? null : direct.TargetIdentifier);
             }
         }
+        // git's own words ride along, for tools that grep git-sync's error file for them.
         throw new SyncException(
-            $"--ref '{gitRef}' was not found on the remote: give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
+            $"--ref '{gitRef}' was not found on the remote (git: couldn't find remote ref {gitRef}): give a branch or tag that exists there, a full 40-character commit SHA, or HEAD");
     }
 
     /// <summary>Fetches <paramref name="revision"/> with the given depth (0 = all history) and returns its commit.</summary>
     public Commit Fetch(RemoteRevision revision, int depth, CancellationToken cancellationToken = default)
     {
         depth = EffectiveDepth(depth);
-        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow))
+        if (repository.Lookup<Commit>(revision.Sha) is { } known && (depth > 0 || !repository.Info.IsShallow || !FetchesShallow)
+            && (revision.TagObject is null || repository.Lookup<TagAnnotation>(revision.TagObject) is not null))
         {
+            if (localTransport && depth > 0)
+            {
+                // As git fetch --depth on a commit it has: the history beyond the depth is cut, so gc can drop it.
+                LocalFetch.Fetch(repository, repository.Network.Remotes[RemoteName].Url, revision.Sha, FetchedRef, depth, cancellationToken);
+            }
+            else
+            {
+                // The ref names what is published now, so it no longer keeps a newer commit from gc.
+                repository.Refs.Add(FetchedRef, known.Id, allowOverwrite: true);
+            }
             return known;
         }
         // libgit2 turns "all history" into "unshallow" only when asked with its largest depth.
@@ -177,17 +199,27 @@ public sealed partial class GitRepository : IDisposable
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
+        ConfigureFetch?.Invoke(fetchOptions);
         try
         {
-            ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
+            if (localTransport)
+            {
+                LocalFetch.Fetch(repository, repository.Network.Remotes[RemoteName].Url, revision.Sha, FetchedRef, depth, cancellationToken);
+            }
+            else
+            {
+                ShallowFetch.Fetch(repository, RemoteName, [$"+{revision.RemoteRef}:{FetchedRef}"], fetchOptions, effectiveDepth);
+            }
         }
         catch (LibGit2SharpException e) when (SshFailure(e) is { } explained)
         {
             throw new SyncException(explained, e);
         }
-        catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef))
+        catch (LibGit2SharpException e) when (FullSha().IsMatch(revision.RemoteRef) && !localTransport)
         {
-            throw new SyncException($"--ref {revision.RemoteRef} could not be fetched ({e.Message}): give a commit that exists on the remote and is reachable from one of its branches or tags", e);
+            // libgit2 speaks protocol v0, where a server with default settings refuses a want of a commit it did not
+            // advertise ("not our ref"); git fetches the same commit with protocol v2. So fetch it by what is advertised.
+            return FetchThroughAdvertisedRefs(revision.Sha, depth, fetchOptions, e, cancellationToken);
         }
         catch (NotFoundException e)
         {
@@ -199,6 +231,50 @@ public sealed partial class GitRepository : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         return repository.Lookup<Commit>(revision.Sha)
             ?? throw new SyncException($"the remote sent no commit {revision.Sha} for '{revision.RemoteRef}'");
+    }
+
+    private const string SearchRefs = "refs/sidecar/search/";
+
+    /// <summary>
+    /// A commit the server would not send by its id: fetched by the branch or tag whose tip it is (at the depth asked),
+    /// else with the whole history of every branch and tag, which must then hold it (as git-sync requires of a SHA).
+    /// </summary>
+    private Commit FetchThroughAdvertisedRefs(string sha, int depth, FetchOptions fetchOptions, LibGit2SharpException refused, CancellationToken cancellationToken)
+    {
+        var remote = repository.Network.Remotes[RemoteName];
+        var advertised = (credentials is null ? repository.Network.ListReferences(remote) : repository.Network.ListReferences(remote, credentials)).ToList();
+        // An annotated tag's commit is advertised as "NAME^{}"; the ref to fetch is NAME.
+        var tip = advertised
+            .Where(r => r.CanonicalName.StartsWith("refs/heads/", StringComparison.Ordinal) || r.CanonicalName.StartsWith("refs/tags/", StringComparison.Ordinal))
+            .FirstOrDefault(r => r.TargetIdentifier == sha);
+        try
+        {
+            if (tip is not null)
+            {
+                var name = tip.CanonicalName.EndsWith("^{}", StringComparison.Ordinal) ? tip.CanonicalName[..^3] : tip.CanonicalName;
+                ShallowFetch.Fetch(repository, RemoteName, [$"+{name}:{FetchedRef}"], fetchOptions, depth);
+            }
+            else
+            {
+                // Reachable, not a tip: only all history shows it; a shallow store is deepened to all of it.
+                ShallowFetch.Fetch(repository, RemoteName, [$"+refs/heads/*:{SearchRefs}heads/*", $"+refs/tags/*:{SearchRefs}tags/*"],
+                    fetchOptions, IsShallow ? int.MaxValue : 0);
+            }
+        }
+        finally
+        {
+            foreach (var reference in repository.Refs.Where(r => r.CanonicalName.StartsWith(SearchRefs, StringComparison.Ordinal)).ToList())
+            {
+                repository.Refs.Remove(reference);
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (repository.Lookup<Commit>(sha) is not { } commit)
+        {
+            throw new SyncException($"--ref {sha} could not be fetched ({refused.Message}), and no branch or tag of the remote reaches it: give a commit that exists on the remote and is reachable from one of its branches or tags", refused);
+        }
+        repository.Refs.Add(FetchedRef, commit.Id, allowOverwrite: true);
+        return commit;
     }
 
     /// <summary>
@@ -278,36 +354,41 @@ public sealed partial class GitRepository : IDisposable
         var shown = GitSynchronizer.RepoForLogs(url);
         if (e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("401", StringComparison.Ordinal))
         {
-            return $"the remote '{shown}' refused the credentials ({e.Message}): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
+            return $"the remote '{shown}' refused the credentials ({e.Message}; git: Authentication failed for '{shown}'): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";
+        }
+        if (e.Message.StartsWith("http parser error", StringComparison.Ordinal))
+        {
+            // libgit2 1.8 reads a response body only when the response has a Content-Type or is chunked (docs/gitsync.md#fetching).
+            return $"the server of '{shown}' sent a response this build's libgit2 misreads ({e.Message}): most likely a 401 whose body has a Content-Length but no Content-Type; have the server, or a proxy in front of it, send a Content-Type with every body";
         }
         if (e.Message.Contains("404", StringComparison.Ordinal))
         {
-            return $"--repo '{shown}' was not found on the server (HTTP 404): check the URL";
+            return $"--repo '{shown}' was not found on the server (HTTP 404; git: repository '{shown}' not found): check the URL";
         }
         return null;
     }
 
     /// <summary>
-    /// The depth a fetch really uses: over ssh, all history. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a
-    /// second time after the shallow exchange. Over HTTP each request must be whole, so that is right; on ssh's one
-    /// stateful connection the server stops with "expected SHA1 list" (fixed in libgit2 1.9, not yet in LibGit2Sharp).
-    /// libgit2's local transport (a path or file://) refuses shallow fetches outright; git itself ignores --depth for
-    /// local paths, so all history is fetched there too.
+    /// The depth a fetch really uses. libgit2 1.8 (in LibGit2Sharp 0.32) sends its wants a second time after the
+    /// shallow exchange, which upload-pack on ssh's stateful connection refuses; the ssh script's
+    /// <see cref="SshNegotiationFilter"/> drops the repeat. Without that filter (no sidecar executable to run it), a
+    /// fetch over ssh takes all history. A local repository (a path or file://) is fetched by <see cref="LocalFetch"/>.
     /// </summary>
     public int EffectiveDepth(int depth) => FetchesShallow ? depth : 0;
 
     // Whether this transport can fetch (and deepen) a shallow history at all.
-    private bool FetchesShallow => sshOptions is null && !localTransport;
+    private bool FetchesShallow => sshOptions is null || SshNegotiationFilter.Command is not null;
 
     /// <summary>Why <see cref="EffectiveDepth"/> fetches all history, for the log.</summary>
-    public string FullHistoryReason => localTransport
-        ? "a local repository (libgit2's local transport cannot fetch shallow; git ignores --depth there too)"
-        : "SSH with this build's libgit2 (1.8)";
+    public string FullHistoryReason => "SSH without the Sidecar.GitSync executable to run its negotiation filter (libgit2 1.8)";
 
     /// <summary>The commit <paramref name="sha"/> if the object store holds it.</summary>
     public Commit? FindCommit(string sha) => repository.Lookup<Commit>(sha);
 
     public bool IsShallow => File.Exists(Path.Combine(GitDirectory, "shallow"));
+
+    /// <summary>The LibGit2Sharp repository, for reading objects (signature verification).</summary>
+    public Repository ObjectStore => repository;
 
     public void Dispose() => repository.Dispose();
 }

@@ -32,6 +32,9 @@ public static partial class GitSyncApp
         builder.Services.AddSingleton<SnapshotPublisher>();
         builder.Services.AddSingleton<ErrorFile>();
         builder.Services.AddSingleton<TouchFile>();
+        builder.Services.AddSingleton<CredentialRefresh>();
+        builder.Services.AddSingleton<SignatureVerification.RevisionSignatureVerifier>();
+        builder.Services.AddSingleton<SignatureVerification.SignatureGate>();
         builder.Services.AddSingleton<GitSynchronizer>();
         if (options.WebhookUrl.Length > 0)
         {
@@ -57,7 +60,15 @@ public static partial class GitSyncApp
             builder.Services.AddSingleton<IServer, NoServer>();
         }
 
+        // git-sync trusts every repository (safe.directory=*) unless --git-config names others; libgit2 checks the owner.
+        LibGit2Sharp.GlobalSettings.SetOwnerValidation(!options.GitConfigSettings.TrustsOwnerOf(options.Root));
+
         var app = builder.Build();
+        var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(GitSyncTelemetry.Name + ".Startup");
+        foreach (var notice in options.StartupNotices)
+        {
+            LogNotice(startup, notice);
+        }
         app.MapReadiness();
         app.MapStatus();
         app.MapSyncNow();
@@ -101,4 +112,7 @@ public static partial class GitSyncApp
 
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Notice}")]
+    private static partial void LogNotice(ILogger logger, string notice);
 }

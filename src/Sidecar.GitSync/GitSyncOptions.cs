@@ -59,6 +59,9 @@ public sealed class GitSyncOptions
 
     public TimeSpan WebhookBackoff { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Sent as <c>Authorization: Bearer</c> with each webhook call, from <c>GITSYNC_WEBHOOK_TOKEN</c> only.</summary>
+    public string WebhookToken { get; set; } = "";
+
     /// <summary>Run in the published snapshot after each publish, with <c>GITSYNC_HASH</c> set (<c>--exechook-command</c>).</summary>
     public string ExechookCommand { get; set; } = "";
 
@@ -119,11 +122,77 @@ public sealed class GitSyncOptions
     /// <summary>When to repack the object store after cleanup: auto, always, aggressive or off (<c>--git-gc</c>).</summary>
     public GitGcMode GitGc { get; set; } = GitGcMode.Auto;
 
+    /// <summary>git's partial-clone filter (<c>--filter</c>); accepted, and logged: libgit2 fetches every blob of the commits it fetches.</summary>
+    public string Filter { get; set; } = "";
+
+    /// <summary>git config settings (<c>--git-config</c>), in the order given.</summary>
+    public IReadOnlyList<GitConfigEntry> GitConfig
+    {
+        get => GitConfigSettings.Entries;
+        set => GitConfigSettings = new GitConfigSettings(value);
+    }
+
+    /// <summary>The <c>--git-config</c> settings, with what they mean to this sidecar.</summary>
+    public GitConfigSettings GitConfigSettings { get; private set; } = new([]);
+
+    /// <summary>A URL answering <c>username=</c> and <c>password=</c> lines, asked before each sync (<c>--askpass-url</c>).</summary>
+    public string AskPassUrl { get; set; } = "";
+
+    /// <summary>Send the cookies of <see cref="CookieFilePath"/> to the git server (<c>--cookie-file</c>).</summary>
+    public bool CookieFile { get; set; }
+
+    /// <summary>Where <c>--cookie-file</c> reads the cookies from, as git-sync: a fixed path.</summary>
+    public string CookieFilePath { get; set; } = "/etc/git-secret/cookie_file";
+
+    /// <summary>The GitHub API for GitHub App auth (<c>--github-base-url</c>).</summary>
+    public string GitHubBaseUrl { get; set; } = "https://api.github.com/";
+
+    public string GitHubAppPrivateKeyFile { get; set; } = "";
+
+    /// <summary>The private key itself, from <c>GITSYNC_GITHUB_APP_PRIVATE_KEY</c> only.</summary>
+    public string GitHubAppPrivateKey { get; set; } = "";
+
+    public string GitHubAppClientId { get; set; } = "";
+
+    public int GitHubAppApplicationId { get; set; }
+
+    public int GitHubAppInstallationId { get; set; }
+
+    /// <summary>GitHub App auth is on when an app and its installation are named.</summary>
+    public bool UsesGitHubApp => (GitHubAppApplicationId != 0 || GitHubAppClientId.Length > 0) && GitHubAppInstallationId != 0;
+
+    /// <summary>Add an <c>/etc/passwd</c> entry for the running UID when it has none (<c>--add-user</c>).</summary>
+    public bool AddUser { get; set; }
+
+    /// <summary>The git binary git-sync would run (<c>--git</c>); accepted and not used.</summary>
+    public string? GitCommand { get; set; }
+
+    /// <summary>Go's pprof endpoints (<c>--http-pprof</c>); accepted, nothing is served.</summary>
+    public bool HttpPprof { get; set; }
+
+    /// <summary>The password given with the deprecated <c>--password</c> flag, which wins over the variable.</summary>
+    internal string? PasswordFromFlag { get; set; }
+
+    /// <summary>The credential the last refresh got (<see cref="CredentialRefresh"/>), offered first for the host of <see cref="Repo"/>.</summary>
+    public RefreshedCredential? RefreshedCredential { get; internal set; }
+
+    /// <summary>One line each for flags accepted but done differently here, logged once at start.</summary>
+    public List<string> StartupNotices { get; } = [];
+
     /// <summary>git's <c>gc.autoPackLimit</c> for <see cref="GitGcMode.Auto"/>; settable for tests only.</summary>
     internal int GcAutoPackLimit { get; set; } = GitGarbageCollector.DefaultAutoPackLimit;
 
     /// <summary>git's <c>gc.auto</c> (loose objects) for <see cref="GitGcMode.Auto"/>; settable for tests only.</summary>
     internal int GcAutoLooseObjects { get; set; } = GitGarbageCollector.DefaultAutoLooseObjects;
+
+    /// <summary>Whether to verify commit and tag signatures: off, audit or enforce (<c>--verify-signatures</c>).</summary>
+    public SignatureVerification.SignatureVerificationMode VerifySignatures { get; set; }
+
+    /// <summary>git's <c>gpg.ssh.allowedSignersFile</c>: the SSH keys trusted to sign (<c>--allowed-signers-file</c>).</summary>
+    public string AllowedSignersFile { get; set; } = "";
+
+    /// <summary>A file or folder of OpenPGP public keys trusted to sign (<c>--openpgp-keys</c>).</summary>
+    public string OpenPgpKeys { get; set; } = "";
 
     /// <summary>Resolves a path flag as git-sync does: a relative path is under the root; empty stays empty.</summary>
     public string UnderRoot(string path) =>

@@ -40,6 +40,19 @@ public static class GitSyncOptionsValidation
         {
             yield return "a password is set but --username is not: give --username too";
         }
+        if (options.AskPassUrl.Length > 0
+            && !(Uri.TryCreate(options.AskPassUrl, UriKind.Absolute, out var askPass) && (askPass.Scheme == Uri.UriSchemeHttp || askPass.Scheme == Uri.UriSchemeHttps)))
+        {
+            yield return $"--askpass-url '{options.AskPassUrl}' is not an http(s) URL: write it like http://127.0.0.1:9102/git_askpass";
+        }
+        foreach (var error in GitHubAppErrors(options))
+        {
+            yield return error;
+        }
+        if (options.HttpPprof && options.HttpBind.Length == 0)
+        {
+            yield return "--http-pprof needs --http-bind, as in git-sync: give an address such as --http-bind=:8080, or drop --http-pprof";
+        }
         if (options.HttpMetrics && options.HttpBind.Length == 0)
         {
             yield return "--http-metrics needs --http-bind: give an address such as --http-bind=:8080";
@@ -59,6 +72,44 @@ public static class GitSyncOptionsValidation
         if (options.Submodules is not (SubmoduleModes.Off or SubmoduleModes.Recursive or SubmoduleModes.Shallow))
         {
             yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
+        }
+        foreach (var error in SignatureVerification.SignatureVerificationOptions.Validate(options))
+        {
+            yield return error;
+        }
+    }
+
+    // git-sync's rules for the GitHub App flags, each with its fix.
+    private static IEnumerable<string> GitHubAppErrors(GitSyncOptions options)
+    {
+        var named = options.GitHubAppApplicationId != 0 || options.GitHubAppClientId.Length > 0;
+        if (!named)
+        {
+            if (options.GitHubAppApplicationId != 0 || options.GitHubAppInstallationId != 0)
+            {
+                yield return "--github-app-installation-id needs --github-app-client-id or --github-app-application-id, and the App's private key";
+            }
+            yield break;
+        }
+        if (options.GitHubAppApplicationId != 0 && options.GitHubAppClientId.Length > 0)
+        {
+            yield return "--github-app-application-id and --github-app-client-id are both set: keep one of them";
+        }
+        if (options.GitHubAppInstallationId == 0)
+        {
+            yield return "GitHub App auth needs --github-app-installation-id: give the installation's number";
+        }
+        if ((options.GitHubAppPrivateKey.Length > 0) == (options.GitHubAppPrivateKeyFile.Length > 0))
+        {
+            yield return "GitHub App auth needs exactly one of $GITSYNC_GITHUB_APP_PRIVATE_KEY or --github-app-private-key-file";
+        }
+        if (options.Username.Length > 0 || options.Password.Length > 0 || options.PasswordFile.Length > 0)
+        {
+            yield return "GitHub App auth and --username/$GITSYNC_PASSWORD/--password-file are both set: keep one of them";
+        }
+        if (!Uri.TryCreate(options.GitHubBaseUrl, UriKind.Absolute, out var api) || (api.Scheme != Uri.UriSchemeHttp && api.Scheme != Uri.UriSchemeHttps))
+        {
+            yield return $"--github-base-url '{options.GitHubBaseUrl}' is not an http(s) URL: write it like https://api.github.com/";
         }
     }
 

@@ -23,10 +23,14 @@ public sealed class GitSyncTelemetry : IDisposable
     private readonly Counter<long> fetches;
     private readonly Counter<long> hookRuns;
     private readonly Counter<long> refusedSyncRequests;
+    private readonly Counter<long> signatureVerdicts;
 
     private readonly ConcurrentDictionary<string, long> syncCounts = new();
     private readonly ConcurrentDictionary<(string Name, string Status), long> hookCounts = new();
     private readonly ConcurrentDictionary<string, DurationHistogram> durations = new();
+    private readonly ConcurrentDictionary<string, long> askPassCounts = new();
+    private readonly ConcurrentDictionary<string, long> gitHubAppTokenCounts = new();
+    private readonly ConcurrentDictionary<string, long> signatureCounts = new();
     private long fetchCount;
     private long refusedCount;
 
@@ -43,6 +47,8 @@ public sealed class GitSyncTelemetry : IDisposable
         fetches = meter.CreateCounter<long>("gitsync.fetches", "{fetch}", "Fetches from the remote.");
         hookRuns = meter.CreateCounter<long>("gitsync.hook.runs", "{run}", "Hook runs by hook (webhook, exechook) and status (success, error).");
         refusedSyncRequests = meter.CreateCounter<long>("gitsync.sync_requests.refused", "{request}", "POST /sync requests refused for a missing or wrong secret.");
+        signatureVerdicts = meter.CreateCounter<long>("gitsync.signature.verifications", "{verification}",
+            "Signature verifications (--verify-signatures) by verdict (good, unsigned, untrusted, bad) and mode (audit, enforce).");
     }
 
     public void RecordSync(SyncOutcome outcome, TimeSpan duration)
@@ -68,11 +74,29 @@ public sealed class GitSyncTelemetry : IDisposable
         hookCounts.AddOrUpdate((hook, status), 1, (_, n) => n + 1);
     }
 
+    /// <summary>One call of <c>--askpass-url</c>: git-sync's <c>git_sync_askpass_calls{status}</c>.</summary>
+    public void RecordAskPass(bool succeeded) => askPassCounts.AddOrUpdate(succeeded ? "success" : "error", 1, (_, n) => n + 1);
+
+    /// <summary>One GitHub App token refresh: git-sync's <c>git_sync_refresh_github_app_token_count{status}</c>.</summary>
+    public void RecordGitHubAppTokenRefresh(bool succeeded) => gitHubAppTokenCounts.AddOrUpdate(succeeded ? "success" : "error", 1, (_, n) => n + 1);
+
+    public IReadOnlyDictionary<string, long> AskPassCounts => askPassCounts;
+
+    public IReadOnlyDictionary<string, long> GitHubAppTokenCounts => gitHubAppTokenCounts;
+
     public void RecordRefusedSyncRequest()
     {
         refusedSyncRequests.Add(1);
         Interlocked.Increment(ref refusedCount);
     }
+
+    public void RecordSignatureVerdict(string verdict, string mode)
+    {
+        signatureVerdicts.Add(1, new("verdict", verdict), new("mode", mode));
+        signatureCounts.AddOrUpdate(verdict, 1, (_, n) => n + 1);
+    }
+
+    public IReadOnlyDictionary<string, long> SignatureVerdicts => signatureCounts;
 
     public long SyncCount(SyncOutcome outcome) => syncCounts.GetValueOrDefault(outcome.ToString().ToLowerInvariant());
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LibGit2Sharp;
+using Sidecar.GitSync.SignatureVerification;
 
 namespace Sidecar.GitSync;
 
@@ -16,6 +17,8 @@ public sealed class GitSynchronizer(
     PublishHooks hooks,
     ErrorFile errorFile,
     TouchFile touchFile,
+    CredentialRefresh credentialRefresh,
+    SignatureGate signatures,
     TimeProvider timeProvider,
     ILogger<GitSynchronizer> logger)
 {
@@ -23,6 +26,9 @@ public sealed class GitSynchronizer(
     private bool hooksRunForRevisionInPlace;
     private bool depthWarned;
     private bool memoryReleasedOnce;
+
+    // git-sync counts the first good sync of a process as a fetch and a success even when the revision was in place.
+    private bool syncedOnce;
 
     /// <summary>The hooks of the last sync, for <c>--one-time</c> to run before it exits.</summary>
     public HookRequest? LastHookRequest { get; private set; }
@@ -36,6 +42,7 @@ public sealed class GitSynchronizer(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.SyncTimeout);
         SyncResult result;
+        var firstGoodSync = false;
         try
         {
             // A sync abandoned at its timeout may still be inside libgit2; the next one waits for it, within its own timeout.
@@ -49,6 +56,9 @@ public sealed class GitSynchronizer(
                     try
                     {
                         core = SyncCore(activity, started, timeout.Token);
+                        // Under the gate, so a sync started now by POST /sync does not count the first one again.
+                        firstGoodSync = !syncedOnce;
+                        syncedOnce = true;
                     }
                     catch (Exception e)
                     {
@@ -99,7 +109,8 @@ public sealed class GitSynchronizer(
             result = new SyncResult(SyncOutcome.Error, publisher.CurrentRevision(), timeProvider.GetElapsedTime(started), message);
         }
         activity?.SetTag("gitsync.outcome", result.Outcome.ToString().ToLowerInvariant());
-        telemetry.RecordSync(result.Outcome, result.Duration);
+        // As git-sync's git_sync_count_total: the first good sync of a process is a "success" even when nothing changed.
+        telemetry.RecordSync(result.Outcome == SyncOutcome.Noop && firstGoodSync ? SyncOutcome.Success : result.Outcome, result.Duration);
         status.Record(result, timeProvider.GetUtcNow());
         AfterSync(result, activity);
         return result;
@@ -112,7 +123,14 @@ public sealed class GitSynchronizer(
             errorFile.Write(result.Error!);
             return;
         }
-        errorFile.Remove();
+        if (signatures.AuditFinding(result.Revision) is { } finding)
+        {
+            errorFile.Write(finding);
+        }
+        else
+        {
+            errorFile.Remove();
+        }
         // Hooks run for each new revision, and once at start when the revision was already in place.
         var runHooks = result.Outcome == SyncOutcome.Success || !hooksRunForRevisionInPlace;
         hooksRunForRevisionInPlace = true;
@@ -189,6 +207,13 @@ public sealed class GitSynchronizer(
     private SyncResult SyncCore(Activity? activity, long started, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Root);
+        credentialRefresh.Refresh(cancellationToken);
+        RefuseDubiousOwnership();
+        var scheme = GitConfigSettings.SchemeOf(options.GitConfigSettings.Rewrite(options.Repo));
+        if (!options.GitConfigSettings.RepoProtocolAllowed(scheme))
+        {
+            throw new SyncException($"--repo '{RepoForLogs(options.Repo)}' uses the {scheme} protocol, which --git-config refuses (protocol.{scheme}.allow or protocol.allow is never): remove that setting or give another URL");
+        }
         try
         {
             return SyncWithRepository(activity, started, cancellationToken);
@@ -208,6 +233,28 @@ public sealed class GitSynchronizer(
         }
     }
 
+    // With safe.directory values that leave the root out, a store owned by another user is git's "dubious ownership":
+    // stop with git's words rather than take it for a corrupt store and create it afresh.
+    private void RefuseDubiousOwnership()
+    {
+        if (!GlobalSettings.GetOwnerValidation() || !Directory.Exists(GitDirectory))
+        {
+            return;
+        }
+        try
+        {
+            using var probe = new Repository(GitDirectory);
+        }
+        catch (LibGit2SharpException e) when (e.Message.Contains("not owned by current user", StringComparison.Ordinal))
+        {
+            throw new SyncException($"detected dubious ownership in repository at '{GitDirectory}' (git's words; libgit2: {e.Message}): add the root to --git-config safe.directory, e.g. safe.directory:{options.Root}, or run as the folder's owner", e);
+        }
+        catch (LibGit2SharpException)
+        {
+            // Any other failure is the store's, and the sync's own repair handles it.
+        }
+    }
+
     // Set once the remote has answered, so a failure after that point is blamed on the local store.
     private bool Repairable { get; set; }
 
@@ -219,8 +266,11 @@ public sealed class GitSynchronizer(
         using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
             repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
         repository.ConfigureSsh(options);
+        repository.ConfigureFetch = fetchOptions => TransportSettings.Apply(fetchOptions, options);
+        options.GitConfigSettings.ApplyTo(repository.GitDirectory);
 
         Commit commit;
+        string? tagObject;
         using (var fetch = GitSyncTelemetry.ActivitySource.StartActivity("fetch"))
         {
             var remote = repository.ResolveRemote(options.Ref);
@@ -228,18 +278,22 @@ public sealed class GitSynchronizer(
             fetch?.SetTag("gitsync.remote_ref", remote.RemoteRef);
             fetch?.SetTag("gitsync.revision", remote.Sha);
             activity?.SetTag("gitsync.revision", remote.Sha);
-            if (remote.Sha == current)
+            // As git-sync checks its worktree at each poll: a published snapshot that is no longer whole is written again.
+            if (remote.Sha == current && publisher.IsIntact(current))
             {
                 fetch?.SetTag("gitsync.fetched", false);
                 logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
+                if (!syncedOnce)
+                {
+                    // git-sync fetches at the first sync of a process whatever it finds, and counts it.
+                    telemetry.RecordFetch();
+                }
                 cleanedUp |= publisher.RemoveStale(current) > 0;
                 return new SyncResult(SyncOutcome.Noop, current, timeProvider.GetElapsedTime(started));
             }
             Repairable = true;
-            if (repository.FindCommit(remote.Sha) is null || (options.Depth == 0 && repository.IsShallow))
-            {
-                telemetry.RecordFetch();
-            }
+            // As git-sync's git_fetch_count_total: one per sync that changes the revision, stored commit or not.
+            telemetry.RecordFetch();
             var depth = repository.EffectiveDepth(options.Depth);
             if (depth != options.Depth && !depthWarned)
             {
@@ -249,11 +303,16 @@ public sealed class GitSynchronizer(
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
             logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
+            tagObject = remote.TagObject;
         }
+
+        // --verify-signatures: under enforce, a revision whose signature is not good stops here, before its snapshot.
+        signatures.Check(repository.ObjectStore, commit.Sha, tagObject, activity, current);
 
         using (var snapshot = GitSyncTelemetry.ActivitySource.StartActivity("snapshot"))
         {
-            var previous = current is not null && repository.FindCommit(current) is { } previousCommit
+            // Files are hard-linked only from a snapshot known to hold its commit.
+            var previous = current is not null && current != commit.Sha && publisher.IsIntact(current) && repository.FindCommit(current) is { } previousCommit
                 ? new PreviousSnapshot(previousCommit.Tree, publisher.SnapshotDirectory(current))
                 : null;
             var statistics = publisher.Prepare(commit, previous, cancellationToken);
@@ -277,9 +336,18 @@ public sealed class GitSynchronizer(
         return new SyncResult(SyncOutcome.Success, commit.Sha, timeProvider.GetElapsedTime(started));
     }
 
-    /// <summary>The repo URL without any password, so it can be logged.</summary>
-    public static string RepoForLogs(string repo) =>
-        Uri.TryCreate(repo, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
-            ? new UriBuilder(uri) { UserName = uri.UserInfo.Split(':')[0], Password = "" }.Uri.ToString()
-            : repo;
+    /// <summary>
+    /// The repo URL without its query and user-info, either of which may carry credentials, so it can be logged. An
+    /// ssh:// URL keeps its user name: it says which account the key is for, and is no secret (git@...).
+    /// </summary>
+    public static string RepoForLogs(string repo)
+    {
+        if (!Uri.TryCreate(repo, UriKind.Absolute, out var uri) || (uri.UserInfo.Length == 0 && uri.Query.Length == 0))
+        {
+            return repo;
+        }
+        return uri.Scheme == "ssh" && uri.UserInfo.Length > 0
+            ? new UriBuilder(uri) { UserName = uri.UserInfo.Split(':')[0], Password = "", Query = "" }.Uri.ToString()
+            : uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    }
 }

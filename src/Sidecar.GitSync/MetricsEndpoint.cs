@@ -44,9 +44,27 @@ public static class MetricsEndpoint
         {
             text.Append(CultureInfo.InvariantCulture, $"git_sync_hook_run_count_total{{name=\"{name}\",status=\"{status}\"}} {count}\n");
         }
+        text.Append("# HELP git_sync_askpass_calls How many git askpass calls completed, partitioned by state (success, error)\n");
+        text.Append("# TYPE git_sync_askpass_calls counter\n");
+        foreach (var (status, count) in telemetry.AskPassCounts.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"git_sync_askpass_calls{{status=\"{status}\"}} {count}\n");
+        }
+        text.Append("# HELP git_sync_refresh_github_app_token_count How many times the GitHub app token was refreshed, partitioned by state (success, error)\n");
+        text.Append("# TYPE git_sync_refresh_github_app_token_count counter\n");
+        foreach (var (status, count) in telemetry.GitHubAppTokenCounts.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"git_sync_refresh_github_app_token_count{{status=\"{status}\"}} {count}\n");
+        }
         text.Append("# HELP gitsync_sync_requests_refused_total POST /sync requests refused for a missing or wrong secret\n");
         text.Append("# TYPE gitsync_sync_requests_refused_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"gitsync_sync_requests_refused_total {telemetry.RefusedSyncRequests}\n");
+        text.Append("# HELP gitsync_signature_verifications_total Signature verifications (--verify-signatures) by verdict (good, unsigned, untrusted, bad)\n");
+        text.Append("# TYPE gitsync_signature_verifications_total counter\n");
+        foreach (var (verdict, count) in telemetry.SignatureVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"gitsync_signature_verifications_total{{verdict=\"{verdict}\"}} {count}\n");
+        }
         return text.ToString();
     }
 }

@@ -1,7 +1,19 @@
 using Sidecar.GitSync;
 
+// Run by the ssh script, between libgit2 and ssh (see SshNegotiationFilter).
+if (args is [SshNegotiationFilter.Argument])
+{
+    SshNegotiationFilter.RunOnStandardStreams();
+    return 0;
+}
+
 var commandLine = GitSyncCommandLine.Parse(args, Environment.GetEnvironmentVariable);
-if (commandLine.ShowHelp)
+if (commandLine.ShowVersion)
+{
+    Console.Out.WriteLine(GitSyncCommandLine.Version);
+    return 0;
+}
+if (commandLine.ShowHelp || commandLine.ShowManual)
 {
     Console.Out.Write(GitSyncCommandLine.HelpText());
     return 0;
@@ -16,6 +28,12 @@ if (commandLine.Errors.Count > 0)
     return 2;
 }
 
+if (commandLine.Options.AddUser && PasswdEntry.EnsureForCurrentUser() is { } addUserError)
+{
+    // As git-sync: a user that cannot be added ends the process with 1.
+    Console.Error.WriteLine($"error: {addUserError}");
+    return 1;
+}
 SshTransport.TakeOverEnvironment(commandLine.Options);
 await using var app = GitSyncApp.Build(commandLine.Options);
 if (commandLine.Options.OneTime)

@@ -95,6 +95,9 @@ internal static class ShallowFetch
         Field("Prune").SetValue(native, Enum.ToObject(Field("Prune").FieldType, options.Prune == true ? 1 : 2));
         var proxyOptions = Activator.CreateInstance(GitProxyOptions)!;
         GitProxyOptions.GetField("Version", Internal)!.SetValue(proxyOptions, 1u);
+        // As Commands.Fetch: the proxy libgit2 finds itself (http.proxy, remote.origin.proxy, $https_proxy), not none.
+        var proxyType = GitProxyOptions.GetField("Type", Internal)!;
+        proxyType.SetValue(proxyOptions, Enum.ToObject(proxyType.FieldType, (int)options.ProxyOptions.ProxyType));
         Field("ProxyOptions").SetValue(native, proxyOptions);
         Field("Depth").SetValue(native, depth);
 

@@ -5,7 +5,8 @@ using LibGit2Sharp;
 namespace Sidecar.GitSync;
 
 /// <summary>
-/// Owns the on-disk contract: <c>ROOT/.worktrees/SHA</c> holds one complete snapshot per commit, and
+/// Owns the on-disk contract: <c>ROOT/.worktrees/SHA</c> holds one complete snapshot per commit, a linked
+/// worktree of <c>ROOT/.git</c> at that commit (<see cref="GitWorktree"/>), and
 /// <c>LINK</c> is a relative symlink to the published one, replaced with rename(2) so readers see
 /// either the old revision or the new one, never a mix.
 /// </summary>
@@ -30,21 +31,51 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         return Directory.Exists(resolved) ? Path.GetFileName(resolved.TrimEnd(Path.DirectorySeparatorChar)) : null;
     }
 
-    /// <summary>Makes sure <c>.worktrees/SHA</c> holds the commit's files, writing them under a temporary name first.</summary>
+    private string GitDirectory => Path.Combine(Path.GetFullPath(options.Root), ".git");
+
+    /// <summary>Whether <c>.worktrees/SHA</c> is the sidecar's worktree of that commit (see <see cref="GitWorktree.IsIntact"/>).</summary>
+    public bool IsIntact(string sha) => GitWorktree.IsIntact(GitDirectory, sha, SnapshotDirectory(sha));
+
+    /// <summary>
+    /// Makes sure <c>.worktrees/SHA</c> is a worktree of the commit, writing it under a temporary name first. A folder
+    /// already there is kept only when it is intact; anything else (a folder another program made, a snapshot of an
+    /// older layout, one whose worktree entry in <c>ROOT/.git</c> is gone) is replaced, as git-sync replaces a worktree
+    /// that fails its check. Returns null when the folder was kept.
+    /// </summary>
     public SnapshotStatistics? Prepare(Commit commit, PreviousSnapshot? previous, CancellationToken cancellationToken)
     {
         var final = SnapshotDirectory(commit.Sha);
-        if (Directory.Exists(final))
+        var replaced = Directory.Exists(final) || File.Exists(final);
+        if (replaced && IsIntact(commit.Sha))
         {
             // Only a complete snapshot is ever renamed to its final name.
             return null;
+        }
+        if (replaced)
+        {
+            logger.LogWarning("{Path} is not a worktree of {Revision} made by this sidecar; writing it again", final, commit.Sha);
         }
         Directory.CreateDirectory(WorktreesDirectory);
         var temporary = Path.Combine(WorktreesDirectory, $"{TemporaryPrefix}{commit.Sha}-{Guid.NewGuid():N}");
         try
         {
             var statistics = writer.Write(commit, temporary, previous, cancellationToken);
-            Directory.Move(temporary, final);
+            GitWorktree.Register(GitDirectory, commit.Sha, final, temporary, statistics.Index);
+            if (replaced)
+            {
+                // Moved aside, not deleted first: the link (which may point here) is without a folder only between two renames.
+                var aside = Path.Combine(WorktreesDirectory, $"{TemporaryPrefix}{commit.Sha}-replaced-{Guid.NewGuid():N}");
+                if (rename(final, aside) != 0)
+                {
+                    throw new SyncException($"could not move '{final}' aside ({Marshal.GetLastPInvokeErrorMessage()}): check that the root is writable");
+                }
+                Directory.Move(temporary, final);
+                DeleteQuietly(aside);
+            }
+            else
+            {
+                Directory.Move(temporary, final);
+            }
             return statistics;
         }
         catch
@@ -107,6 +138,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         }
         if (!Directory.Exists(WorktreesDirectory))
         {
+            PruneWorktreeEntries();
             return removed;
         }
         var now = timeProvider.GetUtcNow().UtcDateTime;
@@ -128,7 +160,24 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
             DeleteQuietly(entry);
             removed++;
         }
+        PruneWorktreeEntries();
         return removed;
+    }
+
+    // As git-sync's "git worktree prune" after removing a worktree: ROOT/.git forgets the snapshots that are gone.
+    private void PruneWorktreeEntries()
+    {
+        try
+        {
+            if (GitWorktree.Prune(GitDirectory) is > 0 and var pruned)
+            {
+                logger.LogDebug("Pruned {Count} worktree entries of removed snapshots from {GitDirectory}", pruned, GitDirectory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Could not prune the worktree entries in {GitDirectory}; it will be tried again after the next sync", GitDirectory);
+        }
     }
 
     /// <summary>The revisions that have a snapshot in <c>.worktrees</c>: after cleanup, the published one and those still kept.</summary>

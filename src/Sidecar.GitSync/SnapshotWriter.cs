@@ -4,8 +4,8 @@ using LibGit2Sharp;
 namespace Sidecar.GitSync;
 
 /// <summary>
-/// Writes the files of one commit into a folder, straight from the object store: no index, no
-/// git worktree metadata, nothing a web server could leak. A file whose blob and mode are the same
+/// Writes the files of one commit into a folder, straight from the object store, and lists its paths
+/// for the git index <see cref="GitWorktree"/> writes beside it. A file whose blob and mode are the same
 /// as at the same path in the previous snapshot is hard-linked to it instead of written, so it keeps
 /// its inode and modification time. Files are left read-only: a published snapshot never changes.
 /// </summary>
@@ -25,7 +25,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
         using var submodules = options.Submodules == SubmoduleModes.Off ? null : new SubmoduleStores(options, logger);
-        var walk = new Walk(folder, statistics, submodules, cancellationToken);
+        var walk = new Walk(folder, statistics, submodules, cancellationToken, statistics.Index);
         var superproject = new SubmoduleParent(commit.Tree, options.Repo, Path.Combine(Path.GetFullPath(options.Root), ".git", "modules"), 0, "");
         WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, "",
             sparse is null ? null : new SparseFilter(sparse, FolderIncluded: false), superproject, walk);
@@ -41,17 +41,19 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         foreach (var entry in tree)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var relative = relativeFolder.Length == 0 ? entry.Name : relativeFolder + "/" + entry.Name;
             if (!options.PublishGitFiles && entry.Name.StartsWith(".git", StringComparison.Ordinal))
             {
                 statistics.Skipped++;
+                LeaveOut(entry, relative, walk);
                 continue;
             }
-            var relative = relativeFolder.Length == 0 ? entry.Name : relativeFolder + "/" + entry.Name;
             // git treats a submodule as a folder when it matches sparse patterns.
             var included = sparse is null || sparse.Patterns.Includes(relative, entry.Mode is Mode.Directory or Mode.GitLink, sparse.FolderIncluded);
             if (!included && entry.Mode != Mode.Directory)
             {
                 statistics.Skipped++;
+                LeaveOut(entry, relative, walk);
                 continue;
             }
             var path = Path.Combine(folder, entry.Name);
@@ -73,6 +75,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                     break;
                 case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile:
                     statistics.Files++;
+                    walk.Index?.Add(new WorktreeIndexEntry(relative, GitWorktree.IndexMode(entry.Mode), entry.Target.Id, LeftOut: false));
                     // Compare ids only: reading a blob (even its size) inflates it from the pack, the cost this reuse avoids.
                     if (before is not null && before.Mode == entry.Mode && before.Target.Id == entry.Target.Id && previousPath is not null
                         && link(previousPath, path) == 0)
@@ -94,11 +97,13 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                     statistics.Written++;
                     break;
                 case Mode.SymbolicLink:
-                    WriteSymbolicLink((Blob)entry.Target, path, snapshotRoot, statistics);
+                    var linked = WriteSymbolicLink((Blob)entry.Target, path, snapshotRoot, statistics);
+                    walk.Index?.Add(new WorktreeIndexEntry(relative, GitWorktree.IndexMode(entry.Mode), entry.Target.Id, LeftOut: !linked));
                     break;
                 case Mode.GitLink:
                     // As git, a submodule that is not checked out is an empty folder.
                     Directory.CreateDirectory(path);
+                    walk.Index?.Add(new WorktreeIndexEntry(relative, GitWorktree.GitLinkMode, entry.Target.Id, LeftOut: false));
                     WriteSubmodule(entry, before, path, previousPath, relative, parent, walk);
                     break;
                 default:
@@ -124,7 +129,28 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
             : null;
         walk.Statistics.Submodules++;
         // Sparse patterns are the superproject's: a submodule is written whole, as git does.
-        WriteTree(checkout.Commit.Tree, previousTree, path, previousTree is null ? null : previousPath, "", null, checkout.AsParent, walk);
+        // The submodule's files belong to its own index, not the superproject's.
+        WriteTree(checkout.Commit.Tree, previousTree, path, previousTree is null ? null : previousPath, "", null, checkout.AsParent, walk with { Index = null });
+    }
+
+    // In the index as skip-worktree: every file of a folder left out, so git status sees the snapshot as the commit.
+    private static void LeaveOut(TreeEntry entry, string relative, Walk walk)
+    {
+        if (walk.Index is not { } index)
+        {
+            return;
+        }
+        if (entry.Mode == Mode.Directory)
+        {
+            foreach (var child in (Tree)entry.Target)
+            {
+                LeaveOut(child, relative + "/" + child.Name, walk);
+            }
+        }
+        else if (entry.Mode is Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile or Mode.SymbolicLink or Mode.GitLink)
+        {
+            index.Add(new WorktreeIndexEntry(relative, GitWorktree.IndexMode(entry.Mode), entry.Target.Id, LeftOut: true));
+        }
     }
 
     private UnixFileMode ModeFor(bool executable)
@@ -135,7 +161,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     }
 
     // A link in the repository is written only when it stays inside the snapshot.
-    private void WriteSymbolicLink(Blob blob, string path, string snapshotRoot, SnapshotStatistics statistics)
+    private bool WriteSymbolicLink(Blob blob, string path, string snapshotRoot, SnapshotStatistics statistics)
     {
         var target = blob.GetContentText();
         var resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, target));
@@ -146,10 +172,11 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
             logger.LogWarning("Refused the symlink {Path} -> {Target}: it points outside the snapshot",
                 Path.GetRelativePath(snapshotRoot, path), target);
             statistics.Skipped++;
-            return;
+            return false;
         }
         File.CreateSymbolicLink(path, target);
         statistics.Files++;
+        return true;
     }
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -157,7 +184,8 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
 }
 
 /// <summary>What stays the same across one snapshot's folders and submodules.</summary>
-internal sealed record Walk(string SnapshotRoot, SnapshotStatistics Statistics, SubmoduleStores? Submodules, CancellationToken CancellationToken);
+internal sealed record Walk(string SnapshotRoot, SnapshotStatistics Statistics, SubmoduleStores? Submodules, CancellationToken CancellationToken,
+    List<WorktreeIndexEntry>? Index);
 
 /// <summary>The sparse-checkout patterns and the decision of the folder being written.</summary>
 internal sealed record SparseFilter(SparseCheckoutPatterns Patterns, bool FolderIncluded);
@@ -180,4 +208,7 @@ public sealed class SnapshotStatistics
     /// <summary>Files written from the object store.</summary>
     public int Written { get; set; }
     public long BytesWritten { get; set; }
+
+    /// <summary>The superproject's paths, for the snapshot's git index.</summary>
+    public List<WorktreeIndexEntry> Index { get; } = [];
 }

@@ -11,7 +11,7 @@ namespace Sidecar.GitSync;
 /// repository's <c>core.sshCommand</c>. It runs <c>core.sshCommand</c> without a shell, as a single
 /// program with no arguments of its own, so the options go into a small script in <c>ROOT/.git</c> that
 /// <c>core.sshCommand</c> names. The script also keeps ssh's messages in a file, so a failed sync can
-/// say why ssh failed.
+/// say why ssh failed, and pipes libgit2's side through <see cref="SshNegotiationFilter"/>, so shallow fetches work.
 /// </summary>
 public static partial class SshTransport
 {
@@ -76,7 +76,7 @@ public static partial class SshTransport
         $"""
         #!{Shell}
         # Written by Sidecar.GitSync from its --ssh-* flags at each sync; libgit2 runs it as core.sshCommand.
-        {Command(options)} "$@" 2>{Quote(messagesFile)}
+        {(SshNegotiationFilter.Command is { } filter ? filter + " | " : "")}{Command(options)} "$@" 2>{Quote(messagesFile)}
 
         """.ReplaceLineEndings("\n");
 

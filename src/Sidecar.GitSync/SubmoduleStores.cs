@@ -50,22 +50,24 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             throw new SyncException($"submodule name '{module.Name}' at '{display}' is not a safe folder name (empty parts, '.' or '..'): rename it in .gitmodules");
         }
         var url = GitModules.ResolveUrl(module.Url, parent.Url);
-        var ssh = GitSyncOptionsValidation.IsSsh(url);
-        if (!ssh && !IsHttp(url))
+        // The URL libgit2 will fetch: url.BASE.insteadOf of --git-config rewrites it first, as git does.
+        var fetched = options.GitConfigSettings.Rewrite(url);
+        var scheme = GitConfigSettings.SchemeOf(fetched);
+        if (!options.GitConfigSettings.SubmoduleProtocolAllowed(scheme))
         {
-            // git refuses local submodules by default (protocol.file.allow=user): a commit must not read the sidecar's own disk.
-            throw new SyncException($"submodule '{module.Name}' at '{display}' has the local URL '{url}', which is refused as git refuses it: serve the submodule over http(s)");
+            // As git: a submodule is not "from the user", so file (default "user") and unknown protocols are refused.
+            throw new SyncException(scheme == "file"
+                ? $"submodule '{module.Name}' at '{display}' has the local URL '{fetched}', which git refuses for submodules by default (protocol.file.allow=user): give --git-config=protocol.file.allow:always to allow it, or serve the submodule over http(s)"
+                : $"submodule '{module.Name}' at '{display}' has the URL '{GitSynchronizer.RepoForLogs(fetched)}', whose protocol '{scheme}' git does not allow for submodules: give --git-config=protocol.{scheme}.allow:always to allow it, or use an http(s) or ssh URL");
         }
+        var ssh = scheme == "ssh";
         var gitDirectory = Path.Combine(parent.ModulesDirectory, module.Name);
         var repository = Open(gitDirectory, url);
         UseSsh(repository, ssh);
-        var commit = repository.Lookup<Commit>(sha) ?? Fetch(repository, module, display, url, sha, ssh, cancellationToken);
+        var commit = repository.Lookup<Commit>(sha) ?? Fetch(repository, module, display, url, sha, ssh, scheme == "file", cancellationToken);
         return new SubmoduleCheckout(module, repository, commit,
             new SubmoduleParent(commit.Tree, url, Path.Combine(gitDirectory, "modules"), parent.Level + 1, display));
     }
-
-    private static bool IsHttp(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     private IReadOnlyList<GitModule> ModulesOf(SubmoduleParent parent, string display)
     {
@@ -96,6 +98,7 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             }
             stores[gitDirectory] = repository;
         }
+        options.GitConfigSettings.ApplyTo(repository);
         var origin = repository.Network.Remotes[RemoteName];
         if (origin is null)
         {
@@ -132,7 +135,7 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         }
     }
 
-    private Commit Fetch(Repository repository, GitModule module, string display, string url, ObjectId sha, bool ssh, CancellationToken cancellationToken)
+    private Commit Fetch(Repository repository, GitModule module, string display, string url, ObjectId sha, bool ssh, bool local, CancellationToken cancellationToken)
     {
         var shown = GitSynchronizer.RepoForLogs(url);
         var fetchOptions = new FetchOptions
@@ -142,8 +145,9 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
             OnTransferProgress = _ => !cancellationToken.IsCancellationRequested,
             OnProgress = _ => !cancellationToken.IsCancellationRequested,
         };
-        // Over SSH all history, as for an SSH --repo (libgit2 1.8 cannot fetch shallow over SSH: see GitRepository.EffectiveDepth).
-        var depth = ssh ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
+        TransportSettings.Apply(fetchOptions, options);
+        // Over SSH without the negotiation filter, and from a local path (libgit2's local transport cannot fetch shallow), all history.
+        var depth = (ssh && SshNegotiationFilter.Command is null) || local ? 0 : options.Depth == 0 && repository.Info.IsShallow ? int.MaxValue : options.Depth;
         try
         {
             ShallowFetch.Fetch(repository, RemoteName, [$"+{sha.Sha}:{FetchedRef}"], fetchOptions, depth);

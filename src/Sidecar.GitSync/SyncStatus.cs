@@ -1,3 +1,5 @@
+using Sidecar.GitSync.SignatureVerification;
+
 namespace Sidecar.GitSync;
 
 /// <summary>What the HTTP endpoints report: the published revision, the last sync's result, and the failure streak.</summary>
@@ -9,6 +11,9 @@ public sealed class SyncStatus
     private DateTimeOffset? lastSyncTime;
     private int consecutiveFailures;
     private DateTimeOffset? publishedSince;
+    private SignatureVerdict? lastSignature;
+    private string? lastSignatureRevision;
+    private SignatureVerdict? publishedSignature;
 
     public string? PublishedRevision { get { lock (gate) { return publishedRevision; } } }
 
@@ -20,6 +25,21 @@ public sealed class SyncStatus
 
     /// <summary>When the published revision became the published one (or was found in place at start).</summary>
     public DateTimeOffset? PublishedSince { get { lock (gate) { return publishedSince; } } }
+
+    /// <summary>The verdict of the last signature verification (<c>--verify-signatures</c>), whether or not its revision was published.</summary>
+    public SignatureVerdict? LastSignature { get { lock (gate) { return lastSignature; } } }
+
+    /// <summary>The verdict on the published revision's signature, when this process verified it: who signed what is served.</summary>
+    public SignatureVerdict? PublishedSignature { get { lock (gate) { return publishedSignature; } } }
+
+    public void RecordSignature(SignatureVerdict verdict, string revision)
+    {
+        lock (gate)
+        {
+            lastSignature = verdict;
+            lastSignatureRevision = revision;
+        }
+    }
 
     /// <summary>True once a revision is published, by a sync of this process or found in place at start.</summary>
     public bool IsReady => PublishedRevision is not null;
@@ -39,6 +59,11 @@ public sealed class SyncStatus
                 if (result.Revision != publishedRevision)
                 {
                     publishedSince = time;
+                    publishedSignature = null;
+                }
+                if (result.Revision == lastSignatureRevision)
+                {
+                    publishedSignature = lastSignature;
                 }
                 publishedRevision = result.Revision;
             }

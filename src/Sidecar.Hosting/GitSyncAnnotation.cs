@@ -9,12 +9,6 @@ public sealed class GitSyncAnnotation(IResourceBuilder<SharedContentResource> co
 
     /// <summary>The secret that <c>POST /sync</c> requires (sent as <c>X-Gitlab-Token</c> by the "Sync now" command).</summary>
     public ParameterResource WebhookSecret { get; } = webhookSecret;
-
-    public ParameterResource? Repo { get; set; }
-
-    public ParameterResource? Ref { get; set; }
-
-    public ParameterResource? Period { get; set; }
 }
 
 /// <summary>Marks a main resource as served by a git-sync sidecar.</summary>

@@ -21,12 +21,8 @@ public static class GitSyncResourceExtensions
 
     /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository in <paramref name="repo"/> into <paramref name="content"/>.</summary>
     public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
-        IResourceBuilder<ParameterResource> repo, IResourceBuilder<SharedContentResource> content)
-    {
-        var sync = builder.AddGitSync(name, ReferenceExpression.Create($"{repo.Resource}"), content);
-        sync.Resource.Annotations.OfType<GitSyncAnnotation>().Single().Repo = repo.Resource;
-        return sync;
-    }
+        IResourceBuilder<ParameterResource> repo, IResourceBuilder<SharedContentResource> content) =>
+        builder.AddGitSync(name, ReferenceExpression.Create($"{repo.Resource}"), content);
 
     /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository at <paramref name="repo"/> into <paramref name="content"/>.</summary>
     public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
@@ -78,18 +74,12 @@ public static class GitSyncResourceExtensions
     /// <summary>The branch, tag, full commit SHA or HEAD to sync (<c>GITSYNC_REF</c>).</summary>
     public static IResourceBuilder<T> WithRef<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> gitRef)
         where T : IResourceWithEnvironment
-    {
-        Annotation(sync).Ref = gitRef.Resource;
-        return sync.WithEnvironment("GITSYNC_REF", gitRef);
-    }
+        => sync.WithEnvironment("GITSYNC_REF", gitRef);
 
     /// <summary>How often the sidecar polls, as a Go duration such as <c>10s</c> (<c>GITSYNC_PERIOD</c>).</summary>
     public static IResourceBuilder<T> WithPeriod<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> period)
         where T : IResourceWithEnvironment
-    {
-        Annotation(sync).Period = period.Resource;
-        return sync.WithEnvironment("GITSYNC_PERIOD", period);
-    }
+        => sync.WithEnvironment("GITSYNC_PERIOD", period);
 
     /// <summary>
     /// Makes <paramref name="main"/> serve what <paramref name="sync"/> publishes: it is told the link's path in
@@ -98,9 +88,13 @@ public static class GitSyncResourceExtensions
     /// its <paramref name="endpointName"/> endpoint (W3C trace context included).
     /// </summary>
     /// <param name="webhookEnvironment">Environment the main server gets when the webhook is wired, in every run and deployment.</param>
+    /// <param name="webhookSecretVariable">
+    /// When given, the webhook carries a secret of its own as <c>Authorization: Bearer</c> (the sidecar's
+    /// <c>GITSYNC_WEBHOOK_TOKEN</c>), and the main server is given it in this variable to check it.
+    /// </param>
     public static IResourceBuilder<T> WithGitSyncSidecar<T, TSync>(this IResourceBuilder<T> main, IResourceBuilder<TSync> sync,
         string rootVariable = "StaticWeb__Root", string? revisionWebhookPath = null, string endpointName = "http",
-        IReadOnlyDictionary<string, string>? webhookEnvironment = null)
+        IReadOnlyDictionary<string, string>? webhookEnvironment = null, string? webhookSecretVariable = null)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
         where TSync : class, IResourceWithEnvironment
     {
@@ -113,11 +107,17 @@ public static class GitSyncResourceExtensions
         {
             var endpoint = withEndpoints.GetEndpoint(endpointName);
             sync.WithEnvironment("GITSYNC_WEBHOOK_URL", ReferenceExpression.Create($"{endpoint}{revisionWebhookPath}"));
-            var environment = webhookEnvironment ?? new Dictionary<string, string>();
-            main.WithAnnotation(new Deployment.RevisionWebhookAnnotation(revisionWebhookPath, environment));
-            foreach (var (name, value) in environment)
+            foreach (var (name, value) in webhookEnvironment ?? new Dictionary<string, string>())
             {
                 main.WithEnvironment(name, value);
+            }
+            if (webhookSecretVariable is not null)
+            {
+                // Its own secret, not the one that guards POST /sync: the server that checks it cannot also trigger syncs.
+                var secret = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(main.ApplicationBuilder,
+                    $"{main.Resource.Name}-revision-webhook-secret", special: false);
+                sync.WithEnvironment("GITSYNC_WEBHOOK_TOKEN", secret);
+                main.WithEnvironment(webhookSecretVariable, secret);
             }
         }
         return main;
@@ -125,13 +125,14 @@ public static class GitSyncResourceExtensions
 
     /// <summary>
     /// Serves what the sidecar publishes with Sidecar.StaticWeb, which also takes the sidecar's revision webhook
-    /// and, since it is told of every revision, reads the link only then (<c>StaticWeb__RevisionCheck=webhook</c>)
-    /// instead of at every request.
+    /// (authenticated with its own secret) and, since it is told of every revision, reads the link only then
+    /// (<c>StaticWeb__RevisionCheck=webhook</c>) instead of at every request.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithGitSyncSidecar<TSync>(this IResourceBuilder<ProjectResource> web, IResourceBuilder<TSync> sync)
         where TSync : class, IResourceWithEnvironment =>
         web.WithGitSyncSidecar(sync, "StaticWeb__Root", "/_sidecar/revision",
-            webhookEnvironment: new Dictionary<string, string> { ["StaticWeb__RevisionCheck"] = "webhook" });
+            webhookEnvironment: new Dictionary<string, string> { ["StaticWeb__RevisionCheck"] = "webhook" },
+            webhookSecretVariable: "StaticWeb__RevisionWebhookSecret");
 
     /// <summary>How many copies of the main server and its sidecar a deployment runs (Kubernetes replicas).</summary>
     public static IResourceBuilder<T> WithReplicas<T>(this IResourceBuilder<T> main, IResourceBuilder<ParameterResource> replicas)

@@ -50,8 +50,13 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
         {
             return HealthCheckResult.Unhealthy($"no revision published yet{(document.LastError is null ? "" : $"; last error: {document.LastError}")}");
         }
-        return document.ConsecutiveFailures > 0
-            ? HealthCheckResult.Degraded($"{document.ConsecutiveFailures} failed sync(s); still serving {document.Revision}; last error: {document.LastError}")
+        if (document.ConsecutiveFailures > 0)
+        {
+            return HealthCheckResult.Degraded($"{document.ConsecutiveFailures} failed sync(s); still serving {document.Revision}; last error: {document.LastError}");
+        }
+        // --verify-signatures=audit published a revision whose signature is not good: served, but flagged.
+        return document.RevisionSignature is { Verdict: not "good" } signature
+            ? HealthCheckResult.Degraded($"serving {document.Revision}, whose signature is {signature.Verdict}: {signature.Reason} (signer key: {signature.Signer ?? "none"})")
             : HealthCheckResult.Healthy($"serving {document.Revision}");
     }
 
@@ -70,11 +75,19 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
                 new("gitsync.last_outcome", document.LastOutcome ?? ""),
                 new("gitsync.last_sync", document.LastSyncTime?.ToString("O") ?? ""),
                 new("gitsync.consecutive_failures", document.ConsecutiveFailures),
-                new("gitsync.last_error", document.LastError ?? "")),
+                new("gitsync.last_error", document.LastError ?? ""),
+                new("gitsync.signature.verdict", document.Signature?.Verdict ?? ""),
+                new("gitsync.signature.signer", document.Signature?.Signer ?? ""),
+                new("gitsync.signature.object", document.Signature?.Object ?? ""),
+                new("gitsync.revision.signer", document.RevisionSignature is { } served ? $"{served.Signer ?? "none"} ({served.Verdict}{(served.Principal is null ? "" : $", {served.Principal}")})" : "")),
         });
     }
 
-    private sealed record SyncStatusDocument(string? Revision, string? LastOutcome, string? LastError, DateTimeOffset? LastSyncTime, int ConsecutiveFailures);
+    private sealed record SyncStatusDocument(string? Revision, string? LastOutcome, string? LastError, DateTimeOffset? LastSyncTime, int ConsecutiveFailures,
+        SignatureDocument? Signature = null, SignatureDocument? RevisionSignature = null);
+
+    // The sidecar's verdicts (--verify-signatures): the last one checked, and the one of the revision it serves.
+    private sealed record SignatureDocument(string Verdict, string Object, string? Signer, string? Principal, string Reason);
 }
 
 internal static class ResourceProperties

@@ -50,12 +50,7 @@ public static class SharedContentResourceExtensions
                     new("sidecar.link", link),
                 ],
             })
-            .WithManifestPublishingCallback(context =>
-            {
-                context.Writer.WriteString("type", "sidecar.sharedcontent.v0");
-                context.Writer.WriteString("mountPath", SharedContentResource.ContainerPath);
-                context.Writer.WriteString("link", link);
-                context.Writer.WriteString("medium", "emptyDir");
-            });
+            // azd accepts only the manifest types it knows: the folder is deployed as part of its Pod, not as a resource.
+            .ExcludeFromManifest();
     }
 }

@@ -23,6 +23,8 @@ public sealed partial class ContentRoot : IDisposable
     private const int MaxLinkBytes = 1024;
 
     private readonly string root;
+    // The link's path as readlink(2) takes it, encoded once rather than at every request.
+    private readonly byte[] rootPath;
     private readonly bool perRequest;
     private readonly Timer? safetyNet;
     private volatile LinkResolution? last;
@@ -31,6 +33,7 @@ public sealed partial class ContentRoot : IDisposable
     public ContentRoot(IOptions<StaticWebOptions> options)
     {
         root = Path.GetFullPath(options.Value.Root);
+        rootPath = System.Text.Encoding.UTF8.GetBytes(root + "\0");
         perRequest = options.Value.ChecksRevisionPerRequest;
         if (!perRequest)
         {
@@ -61,7 +64,7 @@ public sealed partial class ContentRoot : IDisposable
     private ResolvedRoot? ReadLinkAndResolve()
     {
         Span<byte> target = stackalloc byte[MaxLinkBytes];
-        var length = ReadLink(root, target);
+        var length = ReadLink(rootPath, target);
         if (length < 0)
         {
             // Not a symlink (a plain folder, or missing): resolve it in full every time.
@@ -81,7 +84,7 @@ public sealed partial class ContentRoot : IDisposable
         }
         // Remember the pair only if the link did not move while realpath ran.
         Span<byte> again = stackalloc byte[MaxLinkBytes];
-        var againLength = ReadLink(root, again);
+        var againLength = ReadLink(rootPath, again);
         if (againLength == length && again[..againLength].SequenceEqual(target1))
         {
             last = new LinkResolution(target1.ToArray(), resolved);
@@ -117,11 +120,12 @@ public sealed partial class ContentRoot : IDisposable
         }
     }
 
-    private static unsafe int ReadLink(string path, Span<byte> buffer)
+    private static unsafe int ReadLink(byte[] path, Span<byte> buffer)
     {
+        fixed (byte* link = path)
         fixed (byte* pointer = buffer)
         {
-            var length = readlink(path, pointer, (nint)buffer.Length);
+            var length = readlink(link, pointer, (nint)buffer.Length);
             return length >= buffer.Length ? -1 : (int)length;
         }
     }
@@ -133,8 +137,8 @@ public sealed partial class ContentRoot : IDisposable
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr realpath(string path, IntPtr resolved);
 
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial nint readlink(string path, byte* buffer, nint size);
+    [LibraryImport("libc")]
+    private static unsafe partial nint readlink(byte* path, byte* buffer, nint size);
 
     [LibraryImport("libc")]
     private static partial void free(IntPtr pointer);

@@ -121,8 +121,7 @@ public sealed class FileEntryLoader(
     private static Lazy<Representation?> Compressed(RevisionCache cache, string path, byte[]? body, string etag, long size, ContentCoding coding) =>
         new(() =>
         {
-            var content = body ?? File.ReadAllBytes(path);
-            var compressed = ContentCompressor.Compress(content, coding);
+            var compressed = ContentCompressor.Compress(body, path, size, coding);
             if (compressed.Length >= size || !cache.TryReserve(compressed.Length))
             {
                 return null;

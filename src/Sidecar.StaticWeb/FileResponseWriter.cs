@@ -7,14 +7,11 @@ namespace Sidecar.StaticWeb;
 /// preconditions (304/412) and ranges (206, multipart/byteranges, 416), and sends the bytes from
 /// memory or with send-file from the revision's folder.
 /// </summary>
-public sealed class FileResponseWriter(FastPath fastPath)
+public sealed class FileResponseWriter
 {
     private const string NotFoundCacheControl = "no-cache";
 
-    /// <param name="context">The request.</param>
-    /// <param name="entry">The file.</param>
-    /// <param name="offerTo">The cache of the revision the request resolved, when <paramref name="entry"/> came from it: a plain 200 is then offered to the <see cref="FastPath"/>.</param>
-    public Task WriteAsync(HttpContext context, FileEntry entry, RevisionCache? offerTo = null)
+    public Task WriteAsync(HttpContext context, FileEntry entry)
     {
         var request = context.Request;
         var response = context.Response;
@@ -75,10 +72,6 @@ public sealed class FileResponseWriter(FastPath fastPath)
 
         response.ContentType = entry.ContentType;
         response.ContentLength = representation.Length;
-        if (offerTo is not null)
-        {
-            fastPath.Offer(context, offerTo, representation);
-        }
         return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : SendAsync(context, representation, 0, representation.Length);
     }
 
@@ -171,13 +164,36 @@ public sealed class FileResponseWriter(FastPath fastPath)
         await response.Body.WriteAsync(closing, context.RequestAborted);
     }
 
+    // A body from memory is handed to Kestrel this much at a time: Kestrel copies what it is given into the
+    // connection's buffers, so a client reading slowly holds at most this much of a large body, not all of it.
+    private const int WriteChunkBytes = 64 * 1024;
+
     private static Task SendAsync(HttpContext context, Representation representation, long offset, long count)
     {
         if (representation.Body is { } body)
         {
+            if (count > WriteChunkBytes)
+            {
+                return SendInChunksAsync(context, body.AsMemory((int)offset, (int)count));
+            }
             var write = context.Response.BodyWriter.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted);
             return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
         }
         return context.Response.SendFileAsync(representation.PhysicalPath!, offset, count, context.RequestAborted);
+    }
+
+    private static async Task SendInChunksAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var writer = context.Response.BodyWriter;
+        while (!body.IsEmpty)
+        {
+            var chunk = body[..Math.Min(WriteChunkBytes, body.Length)];
+            var flushed = await writer.WriteAsync(chunk, context.RequestAborted);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                return;
+            }
+            body = body[chunk.Length..];
+        }
     }
 }

@@ -9,8 +9,6 @@ namespace Sidecar.StaticWeb;
 public sealed class RevisionCache(string revision, long capacityBytes)
 {
     private readonly ConcurrentDictionary<string, FileEntry> entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FastResponse>.AlternateLookup<ReadOnlySpan<char>> fast =
-        new ConcurrentDictionary<string, FastResponse>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
     private long usedBytes;
     private volatile bool retired;
 
@@ -25,23 +23,6 @@ public sealed class RevisionCache(string revision, long capacityBytes)
     public bool IsRetired => retired;
 
     public bool TryGet(string requestPath, out FileEntry entry) => entries.TryGetValue(requestPath, out entry!);
-
-    /// <summary>The kept response of the fast path for this key (<see cref="FastPathRequest.WriteKey"/>).</summary>
-    public bool TryGetFast(ReadOnlySpan<char> key, out FastResponse response) => fast.TryGetValue(key, out response!);
-
-    public bool HasFast(string key) => fast.Dictionary.ContainsKey(key);
-
-    /// <summary>Keeps a response for the fast path, its head charged to the budget (the body is the cached file's).</summary>
-    public void AddFast(string key, FastResponse response)
-    {
-        if (!retired && TryReserve(response.Head.Length + key.Length * sizeof(char) + FastEntryOverheadBytes))
-        {
-            fast.Dictionary.TryAdd(key, response);
-        }
-    }
-
-    // The dictionary node, key and record objects around a kept response.
-    private const int FastEntryOverheadBytes = 128;
 
     /// <summary>Claims budget for something kept in memory; false when it would not fit (or the revision is retired).</summary>
     public bool TryReserve(long bytes)
@@ -79,7 +60,6 @@ public sealed class RevisionCache(string revision, long capacityBytes)
     {
         retired = true;
         entries.Clear();
-        fast.Dictionary.Clear();
         Interlocked.Exchange(ref usedBytes, 0);
     }
 }

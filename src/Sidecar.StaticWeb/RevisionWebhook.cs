@@ -8,7 +8,7 @@ namespace Sidecar.StaticWeb;
 /// <summary>
 /// <c>POST /_sidecar/revision</c> with <c>Gitsync-Hash: SHA</c>: the sidecar says it published a
 /// revision. Callers on loopback are trusted; others must present
-/// <see cref="StaticWebOptions.RevisionWebhookSecret"/> as <c>Authorization: Bearer</c> or <c>?token=</c>.
+/// <see cref="StaticWebOptions.RevisionWebhookSecret"/> as <c>Authorization: Bearer</c> (never in the URL, which gets logged).
 /// </summary>
 public sealed class RevisionWebhook(RevisionTracker revisions, IOptions<StaticWebOptions> options)
 {
@@ -64,11 +64,7 @@ public sealed class RevisionWebhook(RevisionTracker revisions, IOptions<StaticWe
     private static string? PresentedToken(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization[7..].Trim();
-        }
-        return request.Query.TryGetValue("token", out var token) ? token.ToString() : null;
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
     }
 
     private static bool IsRevisionName(string value) =>

@@ -95,6 +95,10 @@ public sealed class StaticSiteHandler(
             return Plain(context, StatusCodes.Status503ServiceUnavailable, "No content is published yet");
         }
         response.Headers[RevisionHeader] = root.Revision;
+        if (System.Diagnostics.Activity.Current is { IsAllDataRequested: true } span)
+        {
+            span.SetTag(StaticWebTelemetry.RevisionTag, root.Revision);
+        }
 
         var cache = revisions.CacheFor(root);
         if (cache.TryGet(requestPath, out var cached))
@@ -102,8 +106,8 @@ public sealed class StaticSiteHandler(
             telemetry.RecordLookup(hit: true);
             // On the socket thread only what is served from memory; reading or compressing leaves it.
             return settings.InlineSocketScheduling && !FileResponseWriter.ServesFromMemory(context, cached)
-                ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached, offerTo: cache))
-                : writer.WriteAsync(context, cached, offerTo: cache);
+                ? OnThreadPoolAsync(() => writer.WriteAsync(context, cached))
+                : writer.WriteAsync(context, cached);
         }
         telemetry.RecordLookup(hit: false);
         return settings.InlineSocketScheduling

@@ -20,16 +20,12 @@ public static class StaticWebApp
             .PostConfigure(o => o.IndexFiles = o.IndexFiles.Length == 0 ? ["index.html"] : o.IndexFiles)
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<StaticWebOptions>, StaticWebOptionsValidator>();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<StaticWebOptions>, IServiceProvider>((kestrel, options, services) =>
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<StaticWebOptions>>((kestrel, options) =>
         {
-            if (options.Value.FastPath)
-            {
-                // Runs before Kestrel's HTTP/1.1 layer on every endpoint, also those given by --urls.
-                kestrel.ConfigureEndpointDefaults(listen => listen.Use(next => services.GetRequiredService<FastPath>().Bind(next)));
-            }
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestLineSize = options.Value.MaxRequestLineBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = options.Value.MaxRequestHeadersBytes;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.Value.RequestHeadersTimeoutSeconds);
             // Only GET, HEAD and a bodiless webhook are served.
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
@@ -38,10 +34,6 @@ public static class StaticWebApp
         {
             sockets.UnsafePreferInlineScheduling = options.Value.InlineSocketScheduling;
             sockets.WaitForDataBeforeAllocatingBuffer = options.Value.WaitForDataBeforeAllocatingBuffer;
-            if (options.Value.InlineSocketScheduling && options.Value.InlineSocketCompletions)
-            {
-                InlineSocketCompletions.EnableUnlessSet();
-            }
         });
 
         // OpenTelemetry's own sampler setting, when given, stays in charge.
@@ -61,7 +53,6 @@ public static class StaticWebApp
         builder.Services.AddSingleton<SecurityHeaders>();
         builder.Services.AddSingleton<FileEntryLoader>();
         builder.Services.AddSingleton<FileResponseWriter>();
-        builder.Services.AddSingleton<FastPath>();
         builder.Services.AddSingleton<DirectoryListingPage>();
         builder.Services.AddSingleton<StaticSiteHandler>();
         builder.Services.AddSingleton<RevisionWebhook>();

@@ -79,16 +79,6 @@ public sealed class StaticWebOptions
     public bool InlineSocketScheduling { get; set; } = true;
 
     /// <summary>
-    /// With <see cref="InlineSocketScheduling"/>, also run socket completions on the runtime's epoll
-    /// threads (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, unless the environment sets it
-    /// either way): no thread-pool hop per socket operation, 5-25 % more requests per second for 1 KB
-    /// files and 30-60 % for 100 KB ones. The cost: each epoll thread serves its connections in turn, so
-    /// when it is descheduled they all wait, and the 99th percentile of small files is about twice as
-    /// high on a busy machine. On by default; turn it off to favour tail latency.
-    /// </summary>
-    public bool InlineSocketCompletions { get; set; } = true;
-
-    /// <summary>
     /// The share of requests traced when the caller did not decide (no sampled <c>traceparent</c>),
     /// 0 to 1. Unset: every request in the Development environment, 5% elsewhere. Revision switches
     /// are always traced; request metrics are never sampled. Ignored when <c>OTEL_TRACES_SAMPLER</c> is set.
@@ -102,24 +92,6 @@ public sealed class StaticWebOptions
     /// costs more than the memory.
     /// </summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; set; }
-
-    /// <summary>
-    /// Answer repeated plain GET and HEAD requests for files of the served revision before Kestrel's
-    /// HTTP/1.1 layer: a copy of the response the full pipeline sent, with a fresh Date, written straight
-    /// to the socket (bodies from memory, larger files with sendfile(2)). Other bodiless GET and HEAD
-    /// requests are answered by Kestrel one at a time; anything else goes to Kestrel with the rest of
-    /// its connection. These
-    /// responses are counted in <c>staticweb.fast_path.responses</c> and in ASP.NET Core's
-    /// <c>http.server.request.duration</c>, and traced as sampled. On by default.
-    /// </summary>
-    public bool FastPath { get; set; } = true;
-
-    /// <summary>
-    /// A connection the fast path holds that stays idle this long (up to twice it) is handed to Kestrel,
-    /// whose keep-alive timeout then applies; one whose client reads nothing of a response for as long
-    /// is disconnected.
-    /// </summary>
-    public int FastPathIdleSeconds { get; set; } = 5;
 
     /// <summary>
     /// How a swap of the link is noticed. <c>request</c> (the default): every request reads the link
@@ -142,4 +114,7 @@ public sealed class StaticWebOptions
 
     /// <summary>The most request header bytes accepted; more gets 431.</summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+    /// <summary>How long a client may take to send a request's head (Kestrel's <c>RequestHeadersTimeout</c>); then 408 and the connection is closed.</summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 30;
 }

@@ -38,6 +38,10 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:MaxRequestLineBytes ({options.MaxRequestLineBytes}) must be at least 256 and StaticWeb:MaxRequestHeadersBytes ({options.MaxRequestHeadersBytes}) at least 1024");
         }
+        if (options.RequestHeadersTimeoutSeconds < 1)
+        {
+            failures.Add($"StaticWeb:RequestHeadersTimeoutSeconds is {options.RequestHeadersTimeoutSeconds}: give at least 1 second (30 is the default)");
+        }
         if (options.RequestTraceSampleRatio is { } ratio && !(ratio >= 0 && ratio <= 1))
         {
             failures.Add($"StaticWeb:RequestTraceSampleRatio is {ratio}: give a share from 0 (no request traced) to 1 (every request), e.g. 0.05, or leave it unset for the default");
@@ -50,10 +54,6 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         if (options.RevisionCheckSeconds < 1)
         {
             failures.Add($"StaticWeb:RevisionCheckSeconds is {options.RevisionCheckSeconds}: give at least 1 second (10 is the default)");
-        }
-        if (options.FastPathIdleSeconds < 1)
-        {
-            failures.Add($"StaticWeb:FastPathIdleSeconds is {options.FastPathIdleSeconds}: give at least 1 second (5 is the default), or turn the fast path off with StaticWeb:FastPath=false");
         }
         try
         {

@@ -26,6 +26,17 @@ public sealed class GitOrigin : IAsyncDisposable
 
     public int RefusedRequests { get; set; }
 
+    /// <summary>
+    /// When set, a 401 is sent as its head, then after this delay its body (<see cref="ChallengeBody"/>, framed by
+    /// Content-Length): two TCP packets, as a server that flushes its headers first sends it.
+    /// </summary>
+    public TimeSpan? ChallengeBodyDelay { get; set; }
+
+    /// <summary>The Content-Type of a delayed 401 body; null sends none.</summary>
+    public string? ChallengeContentType { get; set; } = "text/plain";
+
+    public const string ChallengeBody = "Authentication required\n";
+
     /// <param name="address">The address to listen on: loopback, or a host address containers can reach (a bridge's gateway).</param>
     public static async Task<GitOrigin> StartAsync(string address = "127.0.0.1")
     {
@@ -47,6 +58,16 @@ public sealed class GitOrigin : IAsyncDisposable
                     origin.RefusedRequests++;
                     context.Response.StatusCode = 401;
                     context.Response.Headers.WWWAuthenticate = "Basic realm=\"git\"";
+                    if (origin.ChallengeBodyDelay is { } delay)
+                    {
+                        var body = System.Text.Encoding.ASCII.GetBytes(ChallengeBody);
+                        context.Response.ContentLength = body.Length;
+                        context.Response.ContentType = origin.ChallengeContentType;
+                        await context.Response.StartAsync();
+                        await context.Response.Body.FlushAsync();
+                        await Task.Delay(delay);
+                        await context.Response.Body.WriteAsync(body);
+                    }
                     return;
                 }
             }

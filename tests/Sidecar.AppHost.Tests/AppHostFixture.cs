@@ -16,20 +16,27 @@ public static class AppHostFixture
             [$"--Sidecar:DataDirectory={data.Path}", $"--Parameters:period={period}", .. extraArgs]);
         if (collector is not null)
         {
-            foreach (var resource in builder.Resources.OfType<ProjectResource>())
-            {
-                builder.CreateResourceBuilder(resource)
-                    .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", collector.Endpoint)
-                    .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-                    .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200")
-                    .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "500");
-            }
+            ExportTelemetryTo(builder, collector);
         }
         var app = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
         await app.StartAsync(timeout.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("web", timeout.Token);
         return app;
+    }
+
+    /// <summary>Points every project's real OTLP exporter at the collector, exporting often.</summary>
+    public static void ExportTelemetryTo(IDistributedApplicationTestingBuilder builder, OtlpCollector collector)
+    {
+        foreach (var resource in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(resource)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", collector.Endpoint)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200")
+                .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "200")
+                .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "500");
+        }
     }
 
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within, Func<string> describe)

@@ -20,6 +20,16 @@ public sealed class OtlpCollector : IAsyncDisposable
 
     public ConcurrentBag<CollectedMetric> Metrics { get; } = [];
 
+    /// <summary>Every request body received (traces, metrics, logs), as sent.</summary>
+    public ConcurrentBag<byte[]> Payloads { get; } = [];
+
+    /// <summary>Whether any payload holds <paramref name="text"/> (UTF-8, as protobuf carries strings).</summary>
+    public bool Holds(string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        return Payloads.Any(p => p.AsSpan().IndexOf(bytes) >= 0);
+    }
+
     public string Endpoint => app.Urls.First();
 
     public static async Task<OtlpCollector> StartAsync()
@@ -29,9 +39,9 @@ public sealed class OtlpCollector : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var collector = new OtlpCollector(app);
-        app.MapPost("/v1/traces", async (HttpRequest request) => { collector.ReadTraces(await ReadBodyAsync(request)); return Results.Ok(); });
-        app.MapPost("/v1/metrics", async (HttpRequest request) => { collector.ReadMetrics(await ReadBodyAsync(request)); return Results.Ok(); });
-        app.MapPost("/v1/logs", async (HttpRequest request) => { await ReadBodyAsync(request); return Results.Ok(); });
+        app.MapPost("/v1/traces", async (HttpRequest request) => { collector.ReadTraces(await collector.ReadBodyAsync(request)); return Results.Ok(); });
+        app.MapPost("/v1/metrics", async (HttpRequest request) => { collector.ReadMetrics(await collector.ReadBodyAsync(request)); return Results.Ok(); });
+        app.MapPost("/v1/logs", async (HttpRequest request) => { await collector.ReadBodyAsync(request); return Results.Ok(); });
         await app.StartAsync();
         return collector;
     }
@@ -42,11 +52,13 @@ public sealed class OtlpCollector : IAsyncDisposable
         await app.DisposeAsync();
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    private async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer);
-        return buffer.ToArray();
+        var body = buffer.ToArray();
+        Payloads.Add(body);
+        return body;
     }
 
     // ExportTraceServiceRequest: resource_spans=1 { resource=1, scope_spans=2 { scope=1, spans=2 } }.

@@ -25,6 +25,39 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChallengeWhoseBodyComesInALaterPacketIsAnswered()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("me", "pw");
+        // The head of each 401 is flushed alone; its body follows 200 ms later, in a packet of its own.
+        bed.Origin.ChallengeBodyDelay = TimeSpan.FromMilliseconds(200);
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Username = "me"; o.Password = "pw"; }));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal(sha, result.Revision);
+        Assert.True(bed.Origin.RefusedRequests > 0);
+    }
+
+    [Fact]
+    public async Task Libgit2LosesTheConnectionOnALaterChallengeBodyWithoutAContentType()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("me", "pw");
+        bed.Origin.ChallengeBodyDelay = TimeSpan.FromMilliseconds(200);
+        bed.Origin.ChallengeContentType = null;
+
+        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Username = "me"; o.Password = "pw"; }));
+
+        // libgit2 1.8.6 reads a body only when a response has a Content-Type (or is chunked), so the later body is read
+        // as the next response. Fixed on libgit2's main branch (242d66e, "httpclient: stop if there's no content
+        // length"), in no release yet. When this fails, the library has the fix: drop this test and the note in docs/gitsync.md.
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains("http parser error: Expected HTTP/", result.Error);
+        Assert.Contains("send a Content-Type with every body", result.Error);
+    }
+
+    [Fact]
     public async Task ThePasswordFileIsReadAgainBeforeEverySync()
     {
         await bed.Repository.CommitAsync("one", ("index.html", "one"));
@@ -60,7 +93,9 @@ public sealed class AuthTests : IAsyncLifetime
 
         Assert.Equal(sha, result.Revision);
         Assert.DoesNotContain("hunter2", GitSynchronizer.RepoForLogs(url));
-        Assert.Contains("me@", GitSynchronizer.RepoForLogs(url));
+        // The whole user-info goes: a token is often given as the user name.
+        Assert.DoesNotContain("me@", GitSynchronizer.RepoForLogs(url));
+        Assert.Equal(bed.Repository.Url, GitSynchronizer.RepoForLogs(url + "?access_token=abc"));
     }
 
     [Fact]

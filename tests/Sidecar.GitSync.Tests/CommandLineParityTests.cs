@@ -56,7 +56,7 @@ public sealed class CommandLineParityTests
     }
 
     [Theory]
-    [InlineData("--password=x", "set $GITSYNC_PASSWORD or give --password-file")]
+    [InlineData("--password=x", "a password is set but --username is not")]
     [InlineData("--credential={nope", "--credential is not valid JSON")]
     [InlineData("--credential={\"url\":\"https://a\"}", "exactly one of \"password\" or \"password-file\"")]
     [InlineData("--sync-timeout=1ms", "--sync-timeout 1ms is too short: give at least 10ms")]

@@ -84,7 +84,10 @@ public sealed class CommandLineTests
         foreach (var flag in GitSyncCommandLine.Flags)
         {
             Assert.Contains("--" + flag.Name, help);
-            Assert.Contains("$" + flag.EnvironmentVariable, help);
+            if (flag.EnvironmentVariables.FirstOrDefault() is { } variable)
+            {
+                Assert.Contains("$" + variable, help);
+            }
         }
     }
 

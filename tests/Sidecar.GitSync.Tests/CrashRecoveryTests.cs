@@ -39,7 +39,8 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
         Assert.Equal(last, result.Revision);
         Assert.Equal("final", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "version.txt")));
-        Assert.Equal(301, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
+        // 301 files and the worktree's .git file.
+        Assert.Equal(302, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
         // Leftovers of the kills are gone after one good sync.
         Assert.Equal([last], bed.Snapshots);
     }
@@ -82,6 +83,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         {
             Assert.Equal(version, File.ReadAllText(Path.Combine(bed.LinkPath, "version.txt")));
         }
-        Assert.Equal(301, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
+        // 301 files and the worktree's .git file.
+        Assert.Equal(302, Directory.GetFiles(bed.LinkPath, "*", SearchOption.AllDirectories).Length);
     }
 }

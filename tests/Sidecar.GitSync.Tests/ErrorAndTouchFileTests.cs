@@ -22,7 +22,12 @@ public sealed class ErrorAndTouchFileTests : IAsyncLifetime
         {
             Assert.Contains("'does-not-exist' was not found", report.RootElement.GetProperty("error").GetString());
             Assert.Equal("does-not-exist", report.RootElement.GetProperty("ref").GetString());
+            // git-sync's own fields, for tools that read its error file.
+            Assert.Equal("error syncing repo", report.RootElement.GetProperty("Msg").GetString());
+            Assert.Contains("couldn't find remote ref does-not-exist", report.RootElement.GetProperty("Err").GetString());
         }
+        // test_e2e.sh's export_error greps the raw file for git's phrase.
+        Assert.Contains("couldn't find remote ref", await File.ReadAllTextAsync(bed.Root.Combine("error.json")));
         Assert.Empty(Directory.GetFiles(bed.Root.Path, "error.json.tmp-*"));
 
         await bed.SyncOnceAsync(bed.Options(o => o.ErrorFile = "error.json"));
@@ -37,6 +42,25 @@ public sealed class ErrorAndTouchFileTests : IAsyncLifetime
         await bed.SyncOnceAsync(bed.Options(o => { o.Ref = "nope"; o.ErrorFile = path; }));
 
         Assert.Contains("'nope'", await File.ReadAllTextAsync(path));
+        Assert.Contains("couldn't find remote ref nope", await File.ReadAllTextAsync(path));
+    }
+
+    [Fact]
+    public async Task RefusedCredentialsAndAMissingRepositoryCarryGitsPhrasesToo()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        bed.Origin.RequiredCredentials = ("me", "pw");
+
+        await bed.SyncOnceAsync(bed.Options(o => { o.ErrorFile = "error.json"; o.Username = "me"; o.Password = "s3cr3t-guess"; }));
+        var refused = await File.ReadAllTextAsync(bed.Root.Combine("error.json"));
+        bed.Origin.RequiredCredentials = null;
+        await bed.SyncOnceAsync(bed.Options(o => { o.ErrorFile = "error.json"; o.Repo = bed.Origin.BaseUrl + "/missing.git"; }));
+        var missing = await File.ReadAllTextAsync(bed.Root.Combine("error.json"));
+
+        Assert.Contains($"Authentication failed for '{bed.Repository.Url}'", refused);
+        Assert.Contains("check --username", refused);
+        Assert.DoesNotContain("s3cr3t-guess", refused);
+        Assert.Contains($"repository '{bed.Origin.BaseUrl}/missing.git' not found", missing);
     }
 
     [Fact]

@@ -89,6 +89,49 @@ public sealed class NativeAotTests(NativeAotBuild build) : IClassFixture<NativeA
         Assert.Contains("--depth", sidecar.Output);
     }
 
+    [Fact]
+    public async Task ItVerifiesSshAndOpenPgpSignaturesWithoutGpgOrSshKeygen()
+    {
+        // The signed objects are read through libgit2 and checked by BouncyCastle and the platform's crypto, compiled ahead of time.
+        using var kit = new SigningKit();
+        string[] sshKeys = [await kit.SshKeyAsync("ed25519", "ed25519"), await kit.SshKeyAsync("ecdsa", "ecdsa"), await kit.SshKeyAsync("rsa", "rsa")];
+        var allowed = kit.AllowedSigners("allowed_signers", [.. sshKeys.Select(k => $"{Path.GetFileName(k)}@example.com namespaces=\"git\" {SigningKit.PublicKey(k)}")]);
+        string[] openPgpKeys = [await kit.OpenPgpKeyAsync("rsa2048", "rsa@example.com"), await kit.OpenPgpKeyAsync("ed25519", "eddsa@example.com")];
+        foreach (var key in openPgpKeys)
+        {
+            await kit.TrustOpenPgpKeyAsync(key);
+        }
+        var repository = await kit.NewRepositoryAsync("signed");
+        var good = new List<string>();
+        foreach (var key in sshKeys)
+        {
+            good.Add(await kit.CommitAsync(repository, "ssh", sshKey: key));
+        }
+        foreach (var key in openPgpKeys)
+        {
+            good.Add(await kit.CommitAsync(repository, "openpgp", openPgpKey: key));
+        }
+        var unsigned = await kit.CommitAsync(repository, "unsigned");
+
+        SidecarProcess Sync(string revision)
+        {
+            var sidecar = Start(["--repo", repository, "--root", bed.Root.Combine(revision), "--link", "current", "--ref", revision, "--one-time",
+                "--verify-signatures=enforce", "--allowed-signers-file", allowed, "--openpgp-keys", kit.OpenPgpKeysFolder]);
+            Assert.True(sidecar.WaitForExit(TimeSpan.FromSeconds(60)), sidecar.Output);
+            return sidecar;
+        }
+        foreach (var revision in good)
+        {
+            using var sidecar = Sync(revision);
+            Assert.True(sidecar.ExitCode == 0, sidecar.Output);
+            Assert.Contains($"Signature of commit {revision} is good", sidecar.Output);
+        }
+        using var refused = Sync(unsigned);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"commit {unsigned} signature is unsigned", refused.Output);
+        Assert.False(File.Exists(bed.Root.Combine(unsigned, "current")));
+    }
+
     private SidecarProcess Start(IEnumerable<string> arguments) => SidecarProcess.Start(arguments, binary: build.Binary);
 
     [DllImport("libc", SetLastError = true)]

@@ -43,7 +43,7 @@ public sealed class RefTests : IAsyncLifetime
         var result = await bed.SyncOnceAsync(bed.Options(o => o.Repo = url));
 
         Assert.Equal(SyncOutcome.Error, result.Outcome);
-        Assert.Contains($"--repo '{url}' was not found on the server (HTTP 404): check the URL", result.Error);
+        Assert.Contains($"--repo '{url}' was not found on the server (HTTP 404; git: repository '{url}' not found): check the URL", result.Error);
     }
 
     [Fact]

@@ -182,6 +182,8 @@ public sealed class SparseCheckoutTests : IAsyncLifetime
     private string[] Published() =>
         Directory.EnumerateFiles(bed.LinkPath + "/", "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(bed.LinkPath, p).Replace('\\', '/'))
+            // The worktree's .git file is not a file of the commit.
+            .Where(p => p != ".git")
             .Order(StringComparer.Ordinal)
             .ToArray();
 

@@ -81,6 +81,22 @@ public sealed class SshTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASubmoduleOverSshIsFetchedAtTheDepth()
+    {
+        var lib = await server.CreateRepositoryAsync("lib");
+        await lib.CommitAsync("lib", ("lib.js", "1"));
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "2"));
+        await SubmoduleTests.CommitWithGitlinksAsync(origin, "site", [("vendor/lib", "lib", "../lib.git", libSha)], ("index.html", "home"));
+
+        var result = await SyncOnceAsync(Options(o => o.Depth = 1));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error + server.Log);
+        var store = root.Combine(".git", "modules", "lib");
+        Assert.Equal(libSha, (await File.ReadAllTextAsync(Path.Combine(store, "shallow"))).Trim());
+        Assert.Equal("1", await GitCli.RunAsync(root.Path, "--git-dir=" + store, "rev-list", "--count", libSha));
+    }
+
+    [Fact]
     public async Task ASubmoduleOverSshWhoseHostKeyIsUnknownFailsWithSshsWordsAndTheOldRevisionStays()
     {
         var first = await origin.CommitAsync("one", ("index.html", "one"));
@@ -100,7 +116,7 @@ public sealed class SshTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DepthOverSshFetchesAllHistoryBecauseLibgit2CannotFetchShallowOverSsh()
+    public async Task DepthOneOverSshFetchesOnlyTheCommit()
     {
         await origin.CommitAsync("one", ("a.txt", "1"));
         await origin.CommitAsync("two", ("a.txt", "2"));
@@ -108,13 +124,46 @@ public sealed class SshTests : IAsyncLifetime
 
         var result = await SyncOnceAsync(Options(o => o.Depth = 1));
 
-        Assert.Equal(third, result.Revision);
-        var gitDirectory = root.Combine(".git");
-        Assert.False(File.Exists(Path.Combine(gitDirectory, "shallow")));
-        Assert.Equal("3", await GitCli.RunAsync(root.Path, "--git-dir=" + gitDirectory, "rev-list", "--count", third));
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error + server.Log);
+        Assert.Equal(third, await GitCli.RunAsync(LinkPath, "log", "--format=%H"));
+        Assert.Equal(third, (await File.ReadAllTextAsync(root.Combine(".git", "shallow"))).Trim());
+        await GitCli.RunAsync(root.Path, "--git-dir=" + root.Combine(".git"), "fsck", "--no-progress");
+    }
 
-        // Why: libgit2 1.8 sends its wants again after the shallow exchange, which a stateful (ssh) upload-pack refuses.
-        // When this fails, LibGit2Sharp ships a libgit2 with the fix (1.9): drop GitRepository.EffectiveDepth's fallback.
+    [Fact]
+    public async Task OverSshANewCommitAtDepthOneAndThenDepthZeroWork()
+    {
+        var first = await origin.CommitAsync("one", ("a.txt", "1"));
+        var second = await origin.CommitAsync("two", ("a.txt", "2"));
+        await SyncOnceAsync(Options(o => o.Depth = 1));
+        var third = await origin.CommitAsync("three", ("a.txt", "3"));
+
+        // The store is shallow now, so libgit2 also sends "shallow" lines: the repeat to drop is longer.
+        var deeper = await SyncOnceAsync(Options(o => o.Depth = 1));
+        Assert.True(deeper.Outcome == SyncOutcome.Success, deeper.Error + server.Log);
+        Assert.Equal(third, await GitCli.RunAsync(LinkPath, "log", "--format=%H"));
+
+        var fourth = await origin.CommitAsync("four", ("a.txt", "4"));
+        var whole = await SyncOnceAsync(Options(o => o.Depth = 0));
+        Assert.True(whole.Outcome == SyncOutcome.Success, whole.Error + server.Log);
+        Assert.Equal($"{fourth}\n{third}\n{second}\n{first}", await GitCli.RunAsync(LinkPath, "log", "--format=%H"));
+        Assert.False(File.Exists(root.Combine(".git", "shallow")));
+    }
+
+    [Fact]
+    public async Task WithoutTheNegotiationFilterLibgit2CannotFetchShallowOverSsh()
+    {
+        await origin.CommitAsync("one", ("a.txt", "1"));
+        await origin.CommitAsync("two", ("a.txt", "2"));
+        await SyncOnceAsync(Options(o => o.Depth = 0));
+        var gitDirectory = root.Combine(".git");
+        var script = Path.Combine(gitDirectory, SshTransport.ScriptName);
+        var plain = (await File.ReadAllTextAsync(script)).Replace(SshNegotiationFilter.Command + " | ", "", StringComparison.Ordinal);
+        Assert.DoesNotContain(SshNegotiationFilter.Argument, plain);
+        await File.WriteAllTextAsync(script, plain);
+
+        // Why the filter is there: libgit2 1.8 repeats its wants after the shallow exchange, which a stateful (ssh)
+        // upload-pack refuses. When this fails, LibGit2Sharp ships a libgit2 with the fix (1.9): drop SshNegotiationFilter.
         using var store = new LibGit2Sharp.Repository(gitDirectory);
         var shallow = Assert.ThrowsAny<LibGit2Sharp.LibGit2SharpException>(() =>
             ShallowFetch.Fetch(store, "origin", ["+refs/heads/main:refs/sidecar/shallow-probe"], new LibGit2Sharp.FetchOptions(), depth: 1));
@@ -291,7 +340,8 @@ public sealed class SshTests : IAsyncLifetime
 
         Assert.True(exitCode == 0, output);
         Assert.Equal(sha, Path.GetFileName(new FileInfo(LinkPath).LinkTarget));
-        Assert.Contains("--depth=1 is not possible for SSH", output);
+        // The executable runs its own negotiation filter in the ssh script, so --depth=1 holds over ssh.
+        Assert.True(File.Exists(root.Combine(".git", "shallow")), output);
         var recorded = await File.ReadAllTextAsync(arguments);
         Assert.Contains($"-i {server.ClientKey} -o StrictHostKeyChecking=yes -o UserKnownHostsFile={server.KnownHosts}", recorded);
     }

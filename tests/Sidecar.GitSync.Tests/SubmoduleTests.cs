@@ -200,7 +200,76 @@ public sealed class SubmoduleTests : IAsyncLifetime
         var local = await bed.SyncOnceAsync(bed.Options());
 
         Assert.Equal(SyncOutcome.Error, local.Outcome);
-        Assert.Contains($"submodule 'lib' at 'lib' has the local URL '{lib.BarePath}', which is refused as git refuses it", local.Error);
+        Assert.Contains($"submodule 'lib' at 'lib' has the local URL '{lib.BarePath}', which git refuses for submodules by default (protocol.file.allow=user): give --git-config=protocol.file.allow:always to allow it", local.Error);
+    }
+
+    [Theory]
+    [InlineData("file")]
+    [InlineData("path")]
+    public async Task LocalSubmoduleUrlsWorkWithProtocolFileAllowAlways(string form)
+    {
+        var innerSha = await inner.CommitAsync("inner", ("nested-submodule.file", "nested-submodule"));
+        var innerUrl = form == "file" ? "file://" + inner.BarePath : inner.BarePath;
+        var libSha = await CommitWithGitlinksAsync(lib, "lib", [("nested-sub", "nested-sub", innerUrl, innerSha)], ("submodule.file", "submodule"));
+        var libUrl = form == "file" ? "file://" + lib.BarePath : lib.BarePath;
+        await CommitSiteAsync("site", [("sub", "sub", libUrl, libSha)], ("file", "top"));
+
+        var refused = await bed.SyncOnceAsync(bed.Options());
+        var result = await bed.SyncOnceAsync(Allowing("protocol.file.allow:always"));
+
+        Assert.Equal(SyncOutcome.Error, refused.Outcome);
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal("submodule", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "submodule.file")));
+        Assert.Equal("nested-submodule", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "nested-sub", "nested-submodule.file")));
+    }
+
+    [Fact]
+    public async Task ARelativeSubmoduleOfAFileRepoIsALocalUrlToo()
+    {
+        var libSha = await lib.CommitAsync("lib", ("submodule.file", "submodule"));
+        var site = await CommitSiteAsync("site", [("sub", "sub", "../lib.git", libSha)], ("file", "top"));
+
+        var refused = await bed.SyncOnceAsync(bed.Options(o => o.Repo = "file://" + Site.BarePath));
+        var parsed = GitSyncCommandLine.Parse(["--repo", "file://" + Site.BarePath, "--root", bed.Root.Path, "--link", "current", "--one-time",
+            "--git-config", "protocol.file.allow:always"], _ => null);
+        var result = await bed.SyncOnceAsync(parsed.Options);
+
+        Assert.Contains($"has the local URL 'file://{lib.BarePath}'", refused.Error);
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal(site, result.Revision);
+        Assert.Equal("submodule", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "sub", "submodule.file")));
+    }
+
+    [Fact]
+    public async Task InsteadOfRewritesSubmoduleUrls()
+    {
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
+        await CommitSiteAsync("site", [("lib", "lib", "https://github.example.invalid/org/lib.git", libSha)], ("index.html", "home"));
+
+        var result = await bed.SyncOnceAsync(Allowing($"\"url.{bed.Origin.BaseUrl}/.insteadOf\":https://github.example.invalid/org/"));
+
+        Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
+        Assert.Equal("lib", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "lib", "lib.js")));
+    }
+
+    [Fact]
+    public async Task AProtocolGitDoesNotAllowForSubmodulesIsRefusedByName()
+    {
+        var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
+        await CommitSiteAsync("site", [("lib", "lib", lib.Url, libSha)]);
+
+        // "user" allows what the user gave (--repo) and refuses what a commit names (a submodule).
+        var result = await bed.SyncOnceAsync(Allowing("protocol.allow:user"));
+
+        Assert.Equal(SyncOutcome.Error, result.Outcome);
+        Assert.Contains("whose protocol 'http' git does not allow for submodules: give --git-config=protocol.http.allow:always", result.Error);
+    }
+
+    private GitSyncOptions Allowing(string gitConfig)
+    {
+        var parsed = GitSyncCommandLine.Parse(["--repo", Site.Url, "--root", bed.Root.Path, "--link", "current", "--one-time", "--git-config", gitConfig], _ => null);
+        Assert.Empty(parsed.Errors);
+        return parsed.Options;
     }
 
     [Theory]

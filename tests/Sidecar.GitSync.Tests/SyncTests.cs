@@ -121,26 +121,6 @@ public sealed class SyncTests : IAsyncLifetime
         Assert.Single(store.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = revisions[0] }));
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ALocalRepoIsSyncedWithAllHistoryWhateverTheDepth(bool fileUrl)
-    {
-        // libgit2's local transport refuses shallow fetches; git ignores --depth for local paths, and so does the sidecar.
-        await bed.Repository.CommitAsync("one", ("index.html", "1"));
-        var head = await bed.Repository.CommitAsync("two", ("index.html", "2"));
-        var repo = fileUrl ? "file://" + bed.Repository.BarePath : bed.Repository.BarePath;
-
-        var result = await bed.SyncOnceAsync(bed.Options(o => { o.Repo = repo; o.Depth = 1; }));
-
-        Assert.Equal(SyncOutcome.Success, result.Outcome);
-        Assert.Equal(head, result.Revision);
-        Assert.Equal("2", File.ReadAllText(Path.Combine(bed.LinkPath, "index.html")));
-        using var full = new Repository(bed.Root.Combine(".git"));
-        Assert.False(File.Exists(bed.Root.Combine(".git", "shallow")));
-        Assert.Equal(2, full.Commits.QueryBy(new CommitFilter { IncludeReachableFrom = head }).Count());
-    }
-
     [Fact]
     public async Task ABadRefFailsWithAClearErrorAndPublishesNothing()
     {

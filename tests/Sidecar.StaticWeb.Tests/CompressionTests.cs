@@ -10,11 +10,15 @@ public sealed class CompressionTests : IAsyncLifetime
     private readonly SiteFixture site = new();
     private static readonly string Script = string.Concat(Enumerable.Repeat("console.log('hello from the script');\n", 200));
     private static readonly string Styles = string.Concat(Enumerable.Repeat("body { margin: 0; padding: 0; }\n", 200));
+    // Larger than StaticWeb:CacheMaxFileBytes (256 KiB): its body stays on disk and is compressed from the file.
+    private static readonly string Large = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i % 97} of the large file\n"));
+    // Hex digits compress only to about half: its coded forms (over 256 KiB) are sent from memory in several pieces.
+    private static readonly string Hex = RandomHex(400_000);
     private static readonly byte[] Image = Enumerable.Range(0, 4000).Select(i => (byte)(i * 7919 % 251)).ToArray();
 
     public async Task InitializeAsync()
     {
-        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"));
+        site.WriteRevision("rev1", ("app.js", Script), ("styles.css", Styles), ("tiny.txt", "hi"), ("large.txt", Large), ("hex.txt", Hex));
         site.WriteRevisionBytes("rev1",
             ("styles.css.br", Encoding.UTF8.GetBytes("precompressed-br-marker")),
             ("styles.css.gz", Gzip(Encoding.UTF8.GetBytes(Styles))),
@@ -44,6 +48,42 @@ public sealed class CompressionTests : IAsyncLifetime
         Assert.Equal(Script, Decode(body, expected));
         Assert.Equal(body, await second.Content.ReadAsByteArrayAsync());
         Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task AFileLargerThanTheMemoryLimitIsCompressedFromDisk(string coding)
+    {
+        Assert.True(Large.Length > 256 * 1024);
+        using var compressed = await Get("/large.txt", coding);
+        using var identity = await Get("/large.txt", null);
+
+        Assert.Equal(coding, Assert.Single(compressed.Content.Headers.ContentEncoding));
+        var body = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.True(body.Length < Large.Length / 4);
+        Assert.Equal(Large, Decode(body, coding));
+        Assert.Equal(Large, await identity.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task ACodedFormLargerThanOneWriteArrivesWhole(string coding)
+    {
+        using var compressed = await Get("/hex.txt", coding);
+
+        var body = await compressed.Content.ReadAsByteArrayAsync();
+        Assert.Equal(coding, Assert.Single(compressed.Content.Headers.ContentEncoding));
+        Assert.True(body.Length > 256 * 1024, $"{body.Length} bytes");
+        Assert.Equal(Hex, Decode(body, coding));
+    }
+
+    private static string RandomHex(int bytes)
+    {
+        var random = new byte[bytes];
+        new Random(7).NextBytes(random);
+        return Convert.ToHexString(random);
     }
 
     [Fact]

@@ -140,42 +140,6 @@ public sealed class HostileRequestTests : IAsyncLifetime
         }
     }
 
-    /// <summary>
-    /// The same corpus on a kept-alive connection that the fast path holds (its first request was answered
-    /// from memory): each hostile request gets the status it gets alone, reveals nothing, and what
-    /// follows on the connection is still answered correctly, unless Kestrel closed it.
-    /// </summary>
-    [Theory]
-    [MemberData(nameof(Corpus))]
-    public async Task AHostileRequestOnAFastPathConnectionIsAnsweredAsAlone(string method, string target, string headers)
-    {
-        const string Plain = "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n";
-        var body = headers.Contains('|') ? headers[(headers.IndexOf('|') + 1)..] : "";
-        var (alone, _) = await site.RawAsync(method, target, headers.Split('|')[0], body);
-        await using (var warm = await RawConnection.OpenAsync(site.Client.BaseAddress!))
-        {
-            await warm.SendAsync(Plain);
-            await warm.SendAsync(Plain);
-        }
-        await using var connection = await RawConnection.OpenAsync(site.Client.BaseAddress!);
-        Assert.Contains("<h1>public</h1>", (await connection.SendAsync(Plain)).Body);
-
-        var response = await connection.SendAsync(
-            $"{method} {target} HTTP/1.1\r\nHost: localhost\r\n{headers.Split('|')[0]}\r\n{body}", head: method == "HEAD");
-
-        Assert.Equal(alone, response.Status);
-        var text = string.Join("\n", response.Headers.Select(h => $"{h.Name}: {h.Value}")) + "\n" + response.Body;
-        foreach (var secret in Secrets)
-        {
-            Assert.DoesNotContain(secret, text);
-        }
-        Assert.DoesNotContain("X-Injected", text);
-        if (response.Header("Connection") is not "close")
-        {
-            Assert.Contains("<h1>public</h1>", (await connection.SendAsync(Plain)).Body);
-        }
-    }
-
     [Fact]
     public void TheCorpusHasAtLeastAHundredCases() => Assert.True(Corpus().Count >= 100, $"{Corpus().Count} cases");
 

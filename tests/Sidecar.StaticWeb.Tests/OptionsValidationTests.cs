@@ -13,9 +13,9 @@ public sealed class OptionsValidationTests
     [InlineData("StaticWeb:FingerprintPattern=[", "StaticWeb:FingerprintPattern '['")]
     [InlineData("StaticWeb:RequestTraceSampleRatio=1.5", "StaticWeb:RequestTraceSampleRatio is 1.5")]
     [InlineData("StaticWeb:RequestTraceSampleRatio=-0.1", "StaticWeb:RequestTraceSampleRatio is -0.1")]
-    [InlineData("StaticWeb:FastPathIdleSeconds=0", "StaticWeb:FastPathIdleSeconds is 0")]
     [InlineData("StaticWeb:RevisionCheck=sometimes", "StaticWeb:RevisionCheck is 'sometimes'")]
     [InlineData("StaticWeb:RevisionCheckSeconds=0", "StaticWeb:RevisionCheckSeconds is 0")]
+    [InlineData("StaticWeb:RequestHeadersTimeoutSeconds=0", "StaticWeb:RequestHeadersTimeoutSeconds is 0")]
     public async Task ABadSettingFailsTheStartNamingIt(string setting, string message)
     {
         using var root = new Sidecar.Tests.TempFolder();

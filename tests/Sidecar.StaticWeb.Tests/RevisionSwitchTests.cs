@@ -109,11 +109,9 @@ public sealed class RevisionSwitchTests : IAsyncLifetime
     public async Task AWrongSecretIsRefusedEvenFromLoopback()
     {
         using var bearer = await Announce(RevisionA, r => r.Headers.TryAddWithoutValidation("Authorization", "Bearer wrong"));
-        using var query = await site.Client.PostAsync("/_sidecar/revision?token=wrong", null);
         using var right = await Announce(RevisionA, r => r.Headers.TryAddWithoutValidation("Authorization", "Bearer s3cret"));
 
         Assert.Equal(HttpStatusCode.Forbidden, bearer.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, query.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
     }
 
@@ -123,7 +121,8 @@ public sealed class RevisionSwitchTests : IAsyncLifetime
     [InlineData("10.1.2.3", null, false)]
     [InlineData("10.1.2.3", "Bearer s3cret", true)]
     [InlineData("10.1.2.3", "Bearer s3cre", false)]
-    [InlineData("10.1.2.3", "?token=s3cret", true)]
+    // A secret in the URL would be logged on the way: it is not accepted.
+    [InlineData("10.1.2.3", "?token=s3cret", false)]
     public void OnlyLoopbackOrTheSecretMayAnnounce(string remote, string? credential, bool allowed)
     {
         var webhook = site.Services.GetRequiredService<RevisionWebhook>();

@@ -179,7 +179,6 @@ public sealed class SiteOptionsTests : IAsyncLifetime
 
         Assert.True(sockets.UnsafePreferInlineScheduling);
         Assert.False(sockets.WaitForDataBeforeAllocatingBuffer);
-        Assert.True(defaults.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.InlineSocketCompletions);
         // A miss (read from disk on the thread pool), then a hit (from memory on the socket thread).
         Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
         Assert.Equal("from memory", await defaults.Client.GetStringAsync("/a.txt"));
@@ -187,26 +186,9 @@ public sealed class SiteOptionsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InlineSocketCompletionsAreSetUnlessTheEnvironmentDecided()
-    {
-        await using var inline = new SiteFixture();
-        inline.WriteRevision("rev1", ("a.txt", "inline"));
-        inline.Publish("rev1");
-        var before = Environment.GetEnvironmentVariable(InlineSocketCompletions.Variable);
-        await inline.StartAsync();
-
-        // The runtime reads the variable once, before the first socket operation; the option sets it unless the
-        // environment already decided either way.
-        Assert.Equal(before ?? "1", Environment.GetEnvironmentVariable(InlineSocketCompletions.Variable));
-        Assert.Equal("inline", await inline.Client.GetStringAsync("/a.txt"));
-        Assert.Equal("inline", await inline.Client.GetStringAsync("/a.txt"));
-    }
-
-    [Fact]
     public async Task InlineSchedulingAndZeroByteReadsCanBeSwitched()
     {
-        await using var other = new SiteFixture("--StaticWeb:InlineSocketScheduling=false", "--StaticWeb:WaitForDataBeforeAllocatingBuffer=true",
-            "--StaticWeb:InlineSocketCompletions=false");
+        await using var other = new SiteFixture("--StaticWeb:InlineSocketScheduling=false", "--StaticWeb:WaitForDataBeforeAllocatingBuffer=true");
         other.WriteRevision("rev1", ("a.txt", "pooled"));
         other.Publish("rev1");
         await other.StartAsync();
@@ -214,7 +196,6 @@ public sealed class SiteOptionsTests : IAsyncLifetime
 
         Assert.False(sockets.UnsafePreferInlineScheduling);
         Assert.True(sockets.WaitForDataBeforeAllocatingBuffer);
-        Assert.False(other.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.InlineSocketCompletions);
         Assert.Equal("pooled", await other.Client.GetStringAsync("/a.txt"));
     }
 

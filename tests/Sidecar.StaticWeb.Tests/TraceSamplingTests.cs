@@ -117,7 +117,8 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
         Assert.EndsWith("\r\n\r\nb", body);
         var requests = recorded.Where(a => a.Kind == ActivityKind.Server && a.Source.Name == "Microsoft.AspNetCore"
             && (string?)a.GetTagItem("url.path") == "/sampled-probe.txt").ToList();
-        Assert.Contains(requests, a => a.TraceId == sampled);
+        var traced = Assert.Single(requests, a => a.TraceId == sampled);
+        Assert.Equal(RevisionA, traced.GetTagItem(StaticWebTelemetry.RevisionTag));
         Assert.DoesNotContain(requests, a => a.TraceId == unsampled);
         // The request without a traceparent is not asserted on: every server started by this suite
         // runs its own tracer provider in this process, and any of them may sample it at its 5%.

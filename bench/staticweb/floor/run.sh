@@ -38,9 +38,9 @@ nginx -c "$WORK/nginx.conf" & PIDS+=($!)
 "$WORK/floor/Floor" kestrel 18712 >/dev/null 2>&1 & PIDS+=($!)
 "$WORK/floor/Floor" raw 18713 >/dev/null 2>&1 & PIDS+=($!)
 Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$WORK/site/current" --urls http://127.0.0.1:18714 >/dev/null 2>&1 & PIDS+=($!)
+  "$WORK/staticweb/Sidecar.StaticWeb" --root "$WORK/site/current" --urls http://127.0.0.1:18714 >/dev/null 2>&1 & PIDS+=($!)
 OTEL_SDK_DISABLED=true Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  dotnet "$WORK/staticweb/Sidecar.StaticWeb.dll" --root "$WORK/site/current" --urls http://127.0.0.1:18715 >/dev/null 2>&1 & PIDS+=($!)
+  "$WORK/staticweb/Sidecar.StaticWeb" --root "$WORK/site/current" --urls http://127.0.0.1:18715 >/dev/null 2>&1 & PIDS+=($!)
 
 declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18714]=StaticWeb [18715]="StaticWeb, OTEL_SDK_DISABLED")
 # The processes behind each port (nginx: master and workers), and their CPU ticks (user + system) summed.

@@ -1,77 +1,40 @@
+using System.Text;
+using Aspire.Hosting.ApplicationModel;
+using YamlDotNet.Core;
 using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.EventEmitters;
 
 namespace Aspire.Hosting.Deployment;
 
 /// <summary>
 /// Writes a main server and its git-sync sidecar for Docker Compose on one machine: two services and
-/// one named volume, from the same model as the Kubernetes manifests.
+/// one named volume, from the same model as the Kubernetes manifests. The file keeps to what both the
+/// Compose Specification and docker-compose 1.29 accept: no top-level <c>name</c>, every value a quoted string.
 /// </summary>
 public static class ComposeFile
 {
-    /// <summary>The variable in <c>.env</c> that holds a pod's webhook secret.</summary>
-    public static string SecretVariable(SidecarPod pod) => $"{pod.SyncName}_{pod.Name}_WEBHOOK_SECRET".Replace('-', '_').ToUpperInvariant();
-
-    public static string RepoVariable(SidecarPod pod) => $"{pod.SyncName}_{pod.Name}_REPO".Replace('-', '_').ToUpperInvariant();
+    /// <summary>The variable in <c>.env</c> that holds a secret parameter.</summary>
+    public static string SecretVariable(ParameterResource secret) => secret.Name.Replace('-', '_').ToUpperInvariant();
 
     public static string ToYaml(IEnumerable<SidecarPod> pods)
     {
         var services = new Dictionary<string, object>();
         var volumes = new Dictionary<string, object>();
-        var port = 8080;
+        var hostPort = SidecarPod.FirstPort;
         foreach (var pod in pods)
         {
             var volume = $"{pod.Name}-content";
             volumes[volume] = new Dictionary<string, object>();
-            var syncEnvironment = new Dictionary<string, string>
-            {
-                ["GITSYNC_REPO"] = $"${{{RepoVariable(pod)}}}",
-                ["GITSYNC_REF"] = pod.Ref,
-                ["GITSYNC_PERIOD"] = pod.Period,
-                ["GITSYNC_ROOT"] = SharedContentResource.ContainerPath,
-                ["GITSYNC_LINK"] = pod.ContentLink,
-                ["GITSYNC_HTTP_BIND"] = $":{SidecarPod.SyncStatusPort}",
-                ["GITSYNC_HTTP_METRICS"] = "true",
-                ["GITSYNC_MAX_FAILURES"] = "-1",
-                ["GITSYNC_WEBHOOK_SECRET"] = $"${{{SecretVariable(pod)}}}",
-                ["OTEL_SERVICE_NAME"] = pod.SyncName,
-            };
-            var mainEnvironment = new Dictionary<string, string>
-            {
-                [pod.RootVariable] = $"{SharedContentResource.ContainerPath}/{pod.ContentLink}",
-                ["ASPNETCORE_HTTP_PORTS"] = SidecarPod.MainPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["OTEL_SERVICE_NAME"] = pod.Name,
-            };
-            if (pod.RevisionWebhookPath is { } path)
-            {
-                // Not one network namespace here: the main server takes the webhook with the shared secret.
-                syncEnvironment["GITSYNC_WEBHOOK_URL"] = $"http://{pod.Name}:{SidecarPod.MainPort}{path}?token=${{{SecretVariable(pod)}}}";
-                mainEnvironment["StaticWeb__RevisionWebhookSecret"] = $"${{{SecretVariable(pod)}}}";
-                foreach (var (name, value) in pod.MainEnvironment)
-                {
-                    mainEnvironment[name] = value;
-                }
-            }
-            services[pod.SyncName] = new Dictionary<string, object>
-            {
-                ["image"] = pod.SyncImage,
-                ["restart"] = "unless-stopped",
-                ["read_only"] = true,
-                ["tmpfs"] = new[] { "/tmp" },
-                ["environment"] = syncEnvironment,
-                ["volumes"] = new[] { $"{volume}:{SharedContentResource.ContainerPath}" },
-                ["expose"] = new[] { SidecarPod.SyncStatusPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            };
-            services[pod.Name] = new Dictionary<string, object>
-            {
-                ["image"] = pod.MainImage,
-                ["restart"] = "unless-stopped",
-                ["read_only"] = true,
-                ["tmpfs"] = new[] { "/tmp" },
-                ["environment"] = mainEnvironment,
-                ["volumes"] = new[] { $"{volume}:{SharedContentResource.ContainerPath}:ro" },
-                ["ports"] = new[] { $"{port++}:{SidecarPod.MainPort}" },
-                ["depends_on"] = new[] { pod.SyncName },
-            };
+            var sync = Service(pod, pod.Sync);
+            sync["volumes"] = new[] { $"{volume}:{SharedContentResource.ContainerPath}" };
+            sync["expose"] = pod.Sync.Ports.Select(p => Number(p.Port)).ToArray();
+            services[pod.Sync.Name] = sync;
+
+            var main = Service(pod, pod.Main);
+            main["volumes"] = new[] { $"{volume}:{SharedContentResource.ContainerPath}:ro" };
+            main["ports"] = pod.Main.Ports.Where(p => p.IsExternal).Select(p => $"{Number(hostPort++)}:{Number(p.Port)}").ToArray();
+            main["depends_on"] = new[] { pod.Sync.Name };
+            services[pod.Main.Name] = main;
         }
         // No top-level `name:`: docker-compose 1.x rejects it; the project name comes from the folder or `-p`.
         var document = new Dictionary<string, object>
@@ -79,11 +42,71 @@ public static class ComposeFile
             ["services"] = services,
             ["volumes"] = volumes,
         };
-        // Strings that read as another type (`true`, `-1`) are quoted: docker-compose 1.x takes only strings as environment values.
-        return new SerializerBuilder().WithQuotingNecessaryStrings().Build().Serialize(document);
+        return new SerializerBuilder()
+            .WithEventEmitter(next => new QuotedStrings(next))
+            .Build()
+            .Serialize(document);
     }
 
-    /// <summary>The <c>.env</c> file Compose reads the secrets from; kept next to the compose file, out of version control.</summary>
-    public static string EnvironmentFile(IEnumerable<SidecarPod> pods) =>
-        string.Concat(pods.Select(pod => $"{RepoVariable(pod)}={pod.Repo}\n{SecretVariable(pod)}={pod.WebhookSecret}\n"));
+    private static Dictionary<string, object> Service(SidecarPod pod, DeployedContainer container)
+    {
+        var service = new Dictionary<string, object>
+        {
+            ["image"] = container.Image,
+            ["restart"] = "unless-stopped",
+            ["read_only"] = true,
+            ["tmpfs"] = new[] { "/tmp" },
+            ["environment"] = container.Environment.ToDictionary(e => e.Key, e => Render(pod, e.Value)),
+        };
+        if (container.Arguments.Count > 0)
+        {
+            service["command"] = container.Arguments.Select(a => Render(pod, a)).ToArray();
+        }
+        return service;
+    }
+
+    // Services reach each other by name on the Compose network; a literal '$' is doubled so Compose leaves it alone.
+    private static string Render(SidecarPod pod, DeploymentValue value) =>
+        value.Render(s => $"${{{SecretVariable(s.Parameter)}}}", e => pod.Render(e, c => c.Name), literal => literal.Replace("$", "$$"));
+
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The secret parameters of all pods, each once.</summary>
+    public static IReadOnlyList<ParameterResource> Secrets(IEnumerable<SidecarPod> pods) => pods.SelectMany(p => p.Secrets).Distinct().ToList();
+
+    /// <summary>The <c>.env</c> file with the secrets' values: written only when asked.</summary>
+    public static async Task<string> EnvironmentFileAsync(IEnumerable<SidecarPod> pods, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        foreach (var secret in Secrets(pods))
+        {
+            text.Append($"{SecretVariable(secret)}={await DeploymentValue.ParameterValueAsync(secret, cancellationToken)}\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>A shell script that writes <c>.env</c> with new random values (mode 0600), naming each variable: the shape of the secrets, no values.</summary>
+    public static string CreateSecretsScript(IEnumerable<SidecarPod> pods)
+    {
+        var script = new StringBuilder("#!/bin/sh\n# Writes .env beside docker-compose.yaml with new random secrets; run it once, before docker compose up.\nset -eu\ncd \"$(dirname \"$0\")\"\numask 077\n{\n");
+        foreach (var secret in Secrets(pods))
+        {
+            script.Append($"  echo \"{SecretVariable(secret)}=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"\n");
+        }
+        script.Append("} > .env\n");
+        return script.ToString();
+    }
+
+    // docker-compose 1.29 rejects a bare true or a number where it wants a string (environment values): quote every string.
+    private sealed class QuotedStrings(IEventEmitter next) : ChainedEventEmitter(next)
+    {
+        public override void Emit(ScalarEventInfo eventInfo, IEmitter emitter)
+        {
+            if (eventInfo.Source.Type == typeof(string))
+            {
+                eventInfo.Style = ScalarStyle.DoubleQuoted;
+            }
+            base.Emit(eventInfo, emitter);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Aspire.Hosting.Pipelines;
+using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,32 +14,91 @@ public static class DeploymentSteps
 {
     public const string Kubernetes = "publish-kubernetes";
     public const string Compose = "publish-compose";
+    public const string Azd = "publish-azd";
+
+    /// <summary>Secret values are written only when asked: this keeps them, and only them, out of version control.</summary>
+    private const string GitIgnore = "# Secret values (written only with --Sidecar:WriteSecretValues=true)\n.env\nsidecar-secrets.yaml\n";
 
     /// <summary>
-    /// Adds <c>publish-kubernetes</c> (writes <c>sidecar.yaml</c>) and <c>publish-compose</c> (writes
-    /// <c>docker-compose.yaml</c> and <c>.env</c>), run with <c>--operation publish --step NAME --output-path DIR</c>.
+    /// Adds <c>publish-kubernetes</c> (writes <c>sidecar.yaml</c>), <c>publish-compose</c> (writes <c>docker-compose.yaml</c>)
+    /// and <c>publish-azd</c> (writes <c>azure.yaml</c> and the services' manifests), run with
+    /// <c>--operation publish --step NAME --output-path DIR</c>. Each also writes <c>create-secrets.sh</c> and a <c>.gitignore</c>.
     /// </summary>
     public static IDistributedApplicationBuilder AddSidecarDeploymentSteps(this IDistributedApplicationBuilder builder)
     {
-        builder.Pipeline.AddStep(Kubernetes, context => WriteAsync(context, "Kubernetes manifests", "sidecar.yaml",
-            pods => [("sidecar.yaml", KubernetesManifests.ToYaml(pods.SelectMany(KubernetesManifests.For)))]));
-        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", "docker-compose.yaml",
-            pods => [("docker-compose.yaml", ComposeFile.ToYaml(pods)), (".env", ComposeFile.EnvironmentFile(pods))]));
+        builder.Pipeline.AddStep(Kubernetes, context => WriteAsync(context, "Kubernetes manifests", images: null, WriteKubernetesAsync));
+        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", images: null, WriteComposeAsync));
+        builder.Pipeline.AddStep(Azd, context => WriteAsync(context, "azd project", AzdProject.TemplateImage, WriteAzdAsync));
         return builder;
     }
 
-    private static async Task WriteAsync(PipelineStepContext context, string what, string mainFile,
-        Func<IReadOnlyList<SidecarPod>, (string Name, string Text)[]> render)
+    private static async Task<IReadOnlyList<OutputFile>> WriteKubernetesAsync(IReadOnlyList<SidecarPod> pods, DeploymentSettings settings, string output, CancellationToken cancellationToken)
+    {
+        var objects = pods.SelectMany(p => new IKubernetesObject[] { KubernetesManifests.Deployment(p, settings), KubernetesManifests.Service(p, settings) });
+        var files = new List<OutputFile>
+        {
+            new("sidecar.yaml", KubernetesManifests.ToYaml(objects)),
+            new("create-secrets.sh", KubernetesManifests.CreateSecretsScript(pods, settings), Executable: true),
+        };
+        if (settings.WriteSecretValues)
+        {
+            var secrets = new List<IKubernetesObject>();
+            foreach (var pod in pods)
+            {
+                secrets.Add(await KubernetesManifests.SecretWithValuesAsync(pod, settings, cancellationToken));
+            }
+            files.Add(new("sidecar-secrets.yaml", KubernetesManifests.ToYaml(secrets), Secret: true));
+        }
+        return files;
+    }
+
+    private static async Task<IReadOnlyList<OutputFile>> WriteComposeAsync(IReadOnlyList<SidecarPod> pods, DeploymentSettings settings, string output, CancellationToken cancellationToken)
+    {
+        var files = new List<OutputFile>
+        {
+            new("docker-compose.yaml", ComposeFile.ToYaml(pods)),
+            new("create-secrets.sh", ComposeFile.CreateSecretsScript(pods), Executable: true),
+        };
+        if (settings.WriteSecretValues)
+        {
+            files.Add(new(".env", await ComposeFile.EnvironmentFileAsync(pods, cancellationToken), Secret: true));
+        }
+        return files;
+    }
+
+    private static Task<IReadOnlyList<OutputFile>> WriteAzdAsync(IReadOnlyList<SidecarPod> pods, DeploymentSettings settings, string output, CancellationToken cancellationToken)
+    {
+        var files = new List<OutputFile>
+        {
+            new("azure.yaml", AzdProject.AzureYaml(pods, output)),
+            new("create-secrets.sh", KubernetesManifests.CreateSecretsScript(pods, settings), Executable: true),
+        };
+        foreach (var pod in pods)
+        {
+            var (deployment, service) = AzdProject.MainTemplates(pod, settings);
+            files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "deployment.tmpl.yaml"), deployment));
+            files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "service.tmpl.yaml"), service));
+            files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Sync), "sidecar-note.tmpl.yaml"), AzdProject.SyncTemplate(pod, settings)));
+        }
+        return Task.FromResult<IReadOnlyList<OutputFile>>(files);
+    }
+
+    private static async Task WriteAsync(PipelineStepContext context, string what, Func<ApplicationModel.IResource, (string, bool)>? images,
+        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render)
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
+        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        IReadOnlyList<OutputFile> files;
         IReadOnlyList<SidecarPod> pods;
         try
         {
-            pods = await SidecarPod.FromModelAsync(context.Model, configuration, context.CancellationToken);
+            var settings = DeploymentSettings.From(configuration);
+            pods = await SidecarPod.FromModelAsync(context.Model, context.ExecutionContext, configuration, context.CancellationToken, images);
             if (pods.Count == 0)
             {
                 throw new InvalidOperationException("no resource is served by a git-sync sidecar: call WithGitSyncSidecar(...) on the main server");
             }
+            files = await render(pods, settings, output, context.CancellationToken);
         }
         catch (InvalidOperationException)
         {
@@ -46,18 +106,39 @@ public static class DeploymentSteps
             Environment.ExitCode = 1;
             throw;
         }
-        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-        Directory.CreateDirectory(output);
         var task = await context.ReportingStep.CreateTaskAsync($"Writing {what}", context.CancellationToken);
         await using (task)
         {
-            foreach (var (name, text) in render(pods))
+            Directory.CreateDirectory(output);
+            await WriteFileAsync(output, new OutputFile(".gitignore", GitIgnore), context.CancellationToken);
+            foreach (var file in files)
             {
-                await File.WriteAllTextAsync(Path.Combine(output, name), text, context.CancellationToken);
+                await WriteFileAsync(output, file, context.CancellationToken);
             }
-            var path = Path.Combine(output, mainFile);
-            context.Logger.LogInformation("Wrote {What} for {Pods} to {Path}", what, string.Join(", ", pods.Select(p => p.Name)), path);
-            await task.CompleteAsync($"Wrote {path}", CompletionState.Completed, context.CancellationToken);
+            context.Logger.LogInformation("Wrote {What} for {Pods} to {Path}: {Files}", what, string.Join(", ", pods.Select(p => p.Name)), output,
+                string.Join(", ", files.Select(f => f.Name)));
+            await task.CompleteAsync($"Wrote {what} to {output}", CompletionState.Completed, context.CancellationToken);
         }
     }
+
+    private static async Task WriteFileAsync(string output, OutputFile file, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(output, file.Name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var mode = file.Secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite
+            : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead
+              | (file.Executable ? UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute : 0);
+        File.Delete(path);
+        // Created with its mode, so a secret is never readable by others, not even for a moment.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = mode;
+        }
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteAsync(file.Text.AsMemory(), cancellationToken);
+    }
+
+    private sealed record OutputFile(string Name, string Text, bool Secret = false, bool Executable = false);
 }

@@ -1,3 +1,5 @@
+using System.Text;
+using Aspire.Hosting.ApplicationModel;
 using k8s;
 using k8s.Models;
 
@@ -6,156 +8,269 @@ namespace Aspire.Hosting.Deployment;
 /// <summary>
 /// Writes a main server and its git-sync sidecar as ONE Pod: the sidecar is a native sidecar (an init
 /// container with <c>restartPolicy: Always</c>, so it starts first and stops last), both mount one
-/// emptyDir, and the main container is ready only once content is published.
+/// emptyDir, and the main container starts only once content is published. Environment, arguments and
+/// ports come from the app model; secret parameters become references to a Secret the user creates.
 /// </summary>
 public static class KubernetesManifests
 {
     private const string ContentVolume = "content";
-    private const string TempVolume = "tmp";
+    private const string GitSecretVolume = "git-secret";
     private const long AppUserId = 1654; // the "app" user of the .NET container images
+    private const int ReadOnlyByOwner = 0b100_000_000; // 0400: kubelet adds group read for fsGroup
 
-    public static IReadOnlyList<IKubernetesObject> For(SidecarPod pod)
-    {
-        var labels = new Dictionary<string, string>
-        {
-            ["app.kubernetes.io/name"] = pod.Name,
-            ["app.kubernetes.io/part-of"] = "sidecar",
-        };
-        var secretName = $"{pod.Name}-{pod.SyncName}";
-        return
-        [
-            new V1Secret
-            {
-                ApiVersion = "v1",
-                Kind = "Secret",
-                Metadata = new V1ObjectMeta { Name = secretName, Labels = labels },
-                Type = "Opaque",
-                // The repo URL may carry credentials; the webhook secret guards POST /sync.
-                StringData = new Dictionary<string, string>
-                {
-                    ["repo"] = pod.Repo,
-                    ["webhook-secret"] = pod.WebhookSecret,
-                },
-            },
-            new V1Deployment
-            {
-                ApiVersion = "apps/v1",
-                Kind = "Deployment",
-                Metadata = new V1ObjectMeta { Name = pod.Name, Labels = labels },
-                Spec = new V1DeploymentSpec
-                {
-                    Replicas = pod.Replicas,
-                    Selector = new V1LabelSelector { MatchLabels = labels },
-                    Template = new V1PodTemplateSpec
-                    {
-                        Metadata = new V1ObjectMeta { Labels = labels },
-                        Spec = PodSpec(pod, secretName),
-                    },
-                },
-            },
-            new V1Service
-            {
-                ApiVersion = "v1",
-                Kind = "Service",
-                Metadata = new V1ObjectMeta { Name = pod.Name, Labels = labels },
-                Spec = new V1ServiceSpec
-                {
-                    Selector = labels,
-                    Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = "http", Protocol = "TCP" }],
-                },
-            },
-        ];
-    }
+    /// <summary>The Secret holding a pod's secret parameters, one key per parameter.</summary>
+    public static string SecretName(SidecarPod pod, DeploymentSettings settings) => $"{settings.NameOf(pod)}-secrets";
 
-    private static V1PodSpec PodSpec(SidecarPod pod, string secretName) => new()
+    /// <summary>The Secret holding the repository credentials (a password file, or an SSH key and known_hosts).</summary>
+    public static string GitSecretName(SidecarPod pod, DeploymentSettings settings) => $"{settings.NameOf(pod)}-git";
+
+    public static Dictionary<string, string> Labels(SidecarPod pod, DeploymentSettings settings) => new()
     {
-        SecurityContext = new V1PodSecurityContext
-        {
-            RunAsNonRoot = true,
-            RunAsUser = AppUserId,
-            RunAsGroup = AppUserId,
-            FsGroup = AppUserId,
-            SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-        },
-        InitContainers = [SyncContainer(pod, secretName)],
-        Containers = [MainContainer(pod)],
-        Volumes =
-        [
-            new V1Volume { Name = ContentVolume, EmptyDir = new V1EmptyDirVolumeSource() },
-            new V1Volume { Name = TempVolume, EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory" } },
-        ],
+        ["app.kubernetes.io/name"] = pod.Name,
+        ["app.kubernetes.io/instance"] = settings.Instance ?? pod.Name,
+        ["app.kubernetes.io/part-of"] = "sidecar",
     };
 
-    private static V1Container SyncContainer(SidecarPod pod, string secretName)
+    public static V1Deployment Deployment(SidecarPod pod, DeploymentSettings settings)
     {
-        var env = new List<V1EnvVar>
+        var labels = Labels(pod, settings);
+        return new V1Deployment
         {
-            FromSecret("GITSYNC_REPO", secretName, "repo"),
-            Env("GITSYNC_REF", pod.Ref),
-            Env("GITSYNC_PERIOD", pod.Period),
-            Env("GITSYNC_ROOT", SharedContentResource.ContainerPath),
-            Env("GITSYNC_LINK", pod.ContentLink),
-            Env("GITSYNC_HTTP_BIND", $":{SidecarPod.SyncStatusPort}"),
-            Env("GITSYNC_HTTP_METRICS", "true"),
-            Env("GITSYNC_MAX_FAILURES", "-1"),
-            FromSecret("GITSYNC_WEBHOOK_SECRET", secretName, "webhook-secret"),
-            Env("OTEL_SERVICE_NAME", pod.SyncName),
-        };
-        if (pod.RevisionWebhookPath is { } path)
-        {
-            // Containers of one Pod share its network: the main server is on loopback.
-            env.Add(Env("GITSYNC_WEBHOOK_URL", $"http://127.0.0.1:{SidecarPod.MainPort}{path}"));
-        }
-        var status = (IntOrString)"status";
-        return new V1Container
-        {
-            Name = pod.SyncName,
-            Image = pod.SyncImage,
-            // A native sidecar: started before the main container, stopped after it.
-            RestartPolicy = "Always",
-            Env = env,
-            Ports = [new V1ContainerPort { Name = "status", ContainerPort = SidecarPod.SyncStatusPort }],
-            // GET / is 503 until the first revision is published, so the main container starts with content in place.
-            StartupProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = status }, PeriodSeconds = 2, FailureThreshold = 150 },
-            ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = status }, PeriodSeconds = 10 },
-            LivenessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/status", Port = status }, PeriodSeconds = 20 },
-            Resources = Resources("50m", "64Mi", "500m", "256Mi"),
-            SecurityContext = RestrictedContainer(),
-            VolumeMounts =
-            [
-                new V1VolumeMount { Name = ContentVolume, MountPath = SharedContentResource.ContainerPath },
-                new V1VolumeMount { Name = TempVolume, MountPath = "/tmp" },
-            ],
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = new V1ObjectMeta { Name = settings.NameOf(pod), Labels = labels },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = pod.Replicas,
+                Selector = new V1LabelSelector { MatchLabels = labels },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = labels },
+                    Spec = PodSpec(pod, settings),
+                },
+            },
         };
     }
 
-    private static V1Container MainContainer(SidecarPod pod)
+    public static V1Service Service(SidecarPod pod, DeploymentSettings settings)
     {
-        var http = (IntOrString)"http";
+        var labels = Labels(pod, settings);
+        var port = MainPort(pod);
+        return new V1Service
+        {
+            ApiVersion = "v1",
+            Kind = "Service",
+            Metadata = new V1ObjectMeta { Name = settings.NameOf(pod), Labels = labels },
+            Spec = new V1ServiceSpec
+            {
+                Selector = labels,
+                Ports = [new V1ServicePort { Name = port.Name, Port = 80, TargetPort = port.Name, Protocol = "TCP" }],
+            },
+        };
+    }
+
+    /// <summary>The Secret with its values: written only when asked (<see cref="DeploymentSettings.WriteSecretValues"/>).</summary>
+    public static async Task<V1Secret> SecretWithValuesAsync(SidecarPod pod, DeploymentSettings settings, CancellationToken cancellationToken)
+    {
+        var data = new Dictionary<string, string>();
+        foreach (var secret in pod.Secrets)
+        {
+            data[secret.Name] = await DeploymentValue.ParameterValueAsync(secret, cancellationToken);
+        }
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta { Name = SecretName(pod, settings), Labels = Labels(pod, settings) },
+            Type = "Opaque",
+            StringData = data,
+        };
+    }
+
+    /// <summary>A shell script with the one command per Secret that creates it, and the Secret's shape; no values.</summary>
+    public static string CreateSecretsScript(IEnumerable<SidecarPod> pods, DeploymentSettings settings)
+    {
+        var script = new StringBuilder("#!/bin/sh\n# Creates the Secrets sidecar.yaml refers to, with new random values; run it once, before kubectl apply.\nset -eu\n");
+        foreach (var pod in pods)
+        {
+            script.Append($"\n# Secret {SecretName(pod, settings)}: keys {string.Join(", ", pod.Secrets.Select(s => s.Name))}\n");
+            script.Append($"kubectl create secret generic {SecretName(pod, settings)}");
+            foreach (var secret in pod.Secrets)
+            {
+                script.Append($" \\\n  --from-literal={secret.Name}=\"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"");
+            }
+            script.Append('\n');
+            switch (settings.GitCredentials)
+            {
+                case GitCredentialSource.Password:
+                    script.Append($"\n# Secret {GitSecretName(pod, settings)}: key password (the repository password or token, read from the file named by GIT_PASSWORD_FILE)\n");
+                    script.Append($"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=password=\"${{GIT_PASSWORD_FILE:?set GIT_PASSWORD_FILE to a file holding the password}}\"\n");
+                    break;
+                case GitCredentialSource.Ssh:
+                    script.Append($"\n# Secret {GitSecretName(pod, settings)}: keys ssh (the private key) and known_hosts (the server's host key line)\n");
+                    script.Append($"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=ssh=\"${{GIT_SSH_KEY_FILE:?set GIT_SSH_KEY_FILE}}\" --from-file=known_hosts=\"${{GIT_KNOWN_HOSTS_FILE:?set GIT_KNOWN_HOSTS_FILE}}\"\n");
+                    break;
+            }
+        }
+        return script.ToString();
+    }
+
+    private static DeployedPort MainPort(SidecarPod pod) =>
+        pod.Main.Ports.FirstOrDefault(p => p.Scheme == "http")
+            ?? throw new InvalidOperationException($"'{pod.Main.Name}' has no http endpoint to serve: add one with WithHttpEndpoint()");
+
+    private static V1PodSpec PodSpec(SidecarPod pod, DeploymentSettings settings)
+    {
+        var volumes = new List<V1Volume>
+        {
+            new() { Name = ContentVolume, EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = new ResourceQuantity(settings.ContentSizeLimit) } },
+        };
+        foreach (var container in pod.Containers)
+        {
+            volumes.Add(new V1Volume { Name = TempVolume(container), EmptyDir = new V1EmptyDirVolumeSource { Medium = "Memory", SizeLimit = new ResourceQuantity(settings.TempSizeLimit) } });
+        }
+        if (settings.GitCredentials != GitCredentialSource.None)
+        {
+            volumes.Add(new V1Volume { Name = GitSecretVolume, Secret = new V1SecretVolumeSource { SecretName = GitSecretName(pod, settings), DefaultMode = ReadOnlyByOwner } });
+        }
+        return new V1PodSpec
+        {
+            AutomountServiceAccountToken = false,
+            ImagePullSecrets = settings.ImagePullSecret is { } pull ? [new V1LocalObjectReference { Name = pull }] : null,
+            SecurityContext = new V1PodSecurityContext
+            {
+                RunAsNonRoot = true,
+                RunAsUser = AppUserId,
+                RunAsGroup = AppUserId,
+                FsGroup = AppUserId,
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+            },
+            InitContainers = [SyncContainer(pod, settings)],
+            Containers = [MainContainer(pod, settings)],
+            Volumes = volumes,
+        };
+    }
+
+    private static string TempVolume(DeployedContainer container) => $"tmp-{container.Name}";
+
+    private static V1Container SyncContainer(SidecarPod pod, DeploymentSettings settings)
+    {
+        var env = Environment(pod, pod.Sync, settings);
+        var mounts = new List<V1VolumeMount>
+        {
+            new() { Name = ContentVolume, MountPath = SharedContentResource.ContainerPath },
+            new() { Name = TempVolume(pod.Sync), MountPath = "/tmp" },
+        };
+        switch (settings.GitCredentials)
+        {
+            case GitCredentialSource.Password:
+                env.Add(Env("GITSYNC_USERNAME", settings.GitUsername!));
+                env.Add(Env("GITSYNC_PASSWORD_FILE", $"{DeploymentSettings.GitSecretPath}/password"));
+                break;
+            case GitCredentialSource.Ssh:
+                env.Add(Env("GITSYNC_SSH_KEY_FILE", $"{DeploymentSettings.GitSecretPath}/ssh"));
+                env.Add(Env("GITSYNC_SSH_KNOWN_HOSTS_FILE", $"{DeploymentSettings.GitSecretPath}/known_hosts"));
+                break;
+        }
+        if (settings.GitCredentials != GitCredentialSource.None)
+        {
+            // Beside the sidecar, never on the shared volume the main server reads.
+            mounts.Add(new V1VolumeMount { Name = GitSecretVolume, MountPath = DeploymentSettings.GitSecretPath, ReadOnlyProperty = true });
+        }
+        var status = (IntOrString)GitSyncResourceExtensions.StatusEndpointName;
         return new V1Container
         {
-            Name = pod.Name,
-            Image = pod.MainImage,
-            Env =
-            [
-                Env(pod.RootVariable, $"{SharedContentResource.ContainerPath}/{pod.ContentLink}"),
-                Env("ASPNETCORE_HTTP_PORTS", SidecarPod.MainPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                Env("OTEL_SERVICE_NAME", pod.Name),
-                .. pod.MainEnvironment.Select(e => Env(e.Key, e.Value)),
-            ],
-            Ports = [new V1ContainerPort { Name = "http", ContainerPort = SidecarPod.MainPort }],
-            // /health stays unhealthy until the link resolves: no traffic before content is published.
-            ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/health", Port = http }, PeriodSeconds = 5 },
-            LivenessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/alive", Port = http }, PeriodSeconds = 20 },
+            Name = pod.Sync.Name,
+            Image = pod.Sync.Image,
+            // A native sidecar: started before the main container, stopped after it.
+            RestartPolicy = "Always",
+            Args = Arguments(pod, pod.Sync),
+            Env = env,
+            Ports = Ports(pod.Sync),
+            // GET / is 503 until the first revision is published (here and in kubernetes/git-sync), so the main container starts with content in place.
+            StartupProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = status }, PeriodSeconds = 2, FailureThreshold = 150 },
+            ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = status }, PeriodSeconds = 10 },
+            LivenessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/", Port = status }, PeriodSeconds = 20 },
+            Resources = Resources("50m", "64Mi", "500m", "256Mi"),
+            SecurityContext = RestrictedContainer(),
+            VolumeMounts = mounts,
+        };
+    }
+
+    private static V1Container MainContainer(SidecarPod pod, DeploymentSettings settings)
+    {
+        var port = (IntOrString)MainPort(pod).Name;
+        // Sidecar.StaticWeb's /health is unhealthy until the link resolves; another server (nginx) has no such path,
+        // and the sidecar's startup probe already holds it back until content is published: a TCP check is enough there.
+        var (readiness, liveness) = pod.Main.IsProjectImage
+            ? (new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/health", Port = port }, PeriodSeconds = 5 },
+               new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/alive", Port = port }, PeriodSeconds = 20 })
+            : (new V1Probe { TcpSocket = new V1TCPSocketAction { Port = port }, PeriodSeconds = 5 },
+               new V1Probe { TcpSocket = new V1TCPSocketAction { Port = port }, PeriodSeconds = 20 });
+        return new V1Container
+        {
+            Name = pod.Main.Name,
+            Image = pod.Main.Image,
+            Args = Arguments(pod, pod.Main),
+            Env = Environment(pod, pod.Main, settings),
+            Ports = Ports(pod.Main),
+            ReadinessProbe = readiness,
+            LivenessProbe = liveness,
             Resources = Resources("100m", "64Mi", "1", "256Mi"),
             SecurityContext = RestrictedContainer(),
             VolumeMounts =
             [
                 new V1VolumeMount { Name = ContentVolume, MountPath = SharedContentResource.ContainerPath, ReadOnlyProperty = true },
-                new V1VolumeMount { Name = TempVolume, MountPath = "/tmp" },
+                new V1VolumeMount { Name = TempVolume(pod.Main), MountPath = "/tmp" },
             ],
         };
     }
+
+    private static List<V1ContainerPort> Ports(DeployedContainer container) =>
+        [.. container.Ports.Select(p => new V1ContainerPort { Name = p.Name, ContainerPort = p.Port, Protocol = "TCP" })];
+
+    // Containers of one Pod share its network: an endpoint of the Pod is on loopback.
+    private static string Loopback(DeployedContainer container) => "127.0.0.1";
+
+    private static List<string>? Arguments(SidecarPod pod, DeployedContainer container)
+    {
+        if (container.Arguments.Count == 0)
+        {
+            return null;
+        }
+        return [.. container.Arguments.Select(a => a.Render(
+            s => throw new InvalidOperationException($"an argument of '{container.Name}' holds the secret '{s.Parameter.Name}': pass secrets in environment variables, which come from a Secret"),
+            e => pod.Render(e, Loopback)))];
+    }
+
+    private static List<V1EnvVar> Environment(SidecarPod pod, DeployedContainer container, DeploymentSettings settings)
+    {
+        var env = new List<V1EnvVar>();
+        var later = new List<V1EnvVar>();
+        foreach (var (name, value) in container.Environment)
+        {
+            if (value.SingleSecret is { } secret)
+            {
+                env.Add(FromSecret(name, SecretName(pod, settings), secret.Name));
+                continue;
+            }
+            foreach (var embedded in value.Secrets)
+            {
+                // Kubernetes expands $(NAME) of a variable defined earlier in the list.
+                var helper = SecretVariable(embedded);
+                if (env.All(e => e.Name != helper))
+                {
+                    env.Add(FromSecret(helper, SecretName(pod, settings), embedded.Name));
+                }
+            }
+            later.Add(Env(name, value.Render(s => $"$({SecretVariable(s.Parameter)})", e => pod.Render(e, Loopback))));
+        }
+        env.AddRange(later);
+        return env;
+    }
+
+    private static string SecretVariable(ParameterResource secret) =>
+        "SIDECAR_SECRET_" + secret.Name.Replace('-', '_').ToUpperInvariant();
 
     private static V1EnvVar Env(string name, string value) => new() { Name = name, Value = value };
 

@@ -1,0 +1,223 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Sidecar.GitSync.Tests;
+
+/// <summary>
+/// test_e2e.sh's askpass_url cases (wrong, correct, sometimes wrong, flaky, slow start) against a real HTTP endpoint,
+/// and GitHub App auth against a loopback stand-in for GitHub's API that checks the JWT's signature.
+/// </summary>
+public sealed class CredentialRefreshTests : IAsyncLifetime
+{
+    private SyncTestBed bed = null!;
+
+    public async Task InitializeAsync()
+    {
+        bed = await SyncTestBed.StartAsync();
+        bed.Origin.RequiredCredentials = ("my-username", "my-password");
+    }
+
+    public async Task DisposeAsync() => await bed.DisposeAsync();
+
+    [Fact]
+    public async Task WrongCredentialsFromTheUrlFailTheSyncAndCorrectOnesSucceed()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
+        var password = "wrong";
+        await using var askpass = await LoopbackEndpoint.StartAsync(context =>
+            context.Response.WriteAsync($"username=my-username\npassword={password}\n"));
+        var options = bed.Options(o => o.AskPassUrl = askpass.Url + "/git_askpass");
+
+        var wrong = await bed.SyncOnceAsync(options);
+        Assert.Equal(SyncOutcome.Error, wrong.Outcome);
+        Assert.Contains("refused the credentials", wrong.Error);
+        Assert.DoesNotContain("password=", wrong.Error);
+        Assert.Null(bed.LinkTarget);
+
+        password = "my-password";
+        var correct = await bed.SyncOnceAsync(options);
+
+        Assert.Equal(sha, correct.Revision);
+        Assert.Equal(2, askpass.Requests);
+    }
+
+    [Fact]
+    public async Task AnUrlThatIsSometimesWrongOrFlakyIsAskedAgainAtEachSync()
+    {
+        var first = await bed.Repository.CommitAsync("one", ("file", "one"));
+        var calls = 0;
+        // Alternates: a refusal (503), then wrong credentials, then good ones.
+        await using var askpass = await LoopbackEndpoint.StartAsync(async context =>
+        {
+            switch (Interlocked.Increment(ref calls) % 3)
+            {
+                case 1:
+                    context.Response.StatusCode = 503;
+                    await context.Response.WriteAsync("try later");
+                    break;
+                case 2:
+                    await context.Response.WriteAsync("username=my-username\npassword=wrong\n");
+                    break;
+                default:
+                    await context.Response.WriteAsync("username=my-username\npassword=my-password\n");
+                    break;
+            }
+        });
+        await using var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.OneTime = false;
+            o.Period = TimeSpan.FromMilliseconds(100);
+            o.MaxFailures = 2;
+            o.AskPassUrl = askpass.Url + "/git_askpass";
+        }));
+        await app.StartAsync();
+
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "the first good answer publishes");
+        var second = await bed.Repository.CommitAsync("two", ("file", "two"));
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{second}", "moving forward");
+        await bed.Repository.GitAsync("update-ref", "refs/heads/main", first);
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "moving back");
+
+        var metrics = MetricsEndpoint.Render(app.Services.GetRequiredService<GitSyncTelemetry>());
+        Assert.Matches("git_sync_askpass_calls\\{status=\"error\"\\} [1-9]", metrics);
+        Assert.Matches("git_sync_askpass_calls\\{status=\"success\"\\} [1-9]", metrics);
+        Assert.Equal(0, app.Services.GetRequiredService<SyncStatus>().ExitCode);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task AFlakyOrSlowUrlFailsTheSyncNamingTheFlag()
+    {
+        await bed.Repository.CommitAsync("one", ("file", "one"));
+        await using var askpass = await LoopbackEndpoint.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/slow")
+            {
+                await Task.Delay(TimeSpan.FromSeconds(3), context.RequestAborted);
+            }
+            context.Response.StatusCode = 503;
+        });
+
+        var refused = await bed.SyncOnceAsync(bed.Options(o => o.AskPassUrl = askpass.Url + "/down"));
+        var slow = await bed.SyncOnceAsync(bed.Options(o => o.AskPassUrl = askpass.Url + "/slow"));
+
+        Assert.Contains($"credential refresh failed: the askpass URL answered 503 Service Unavailable (no body): check that --askpass-url '{askpass.Url}/down' answers 200", refused.Error);
+        Assert.Contains("credential refresh failed: no answer within 1s", slow.Error);
+    }
+
+    [Fact]
+    public async Task AnUrlThatComesUpLateIsUsedOnceItAnswers()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
+        var port = SidecarProcess.FreePort();
+        await using var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.OneTime = false;
+            o.Period = TimeSpan.FromMilliseconds(200);
+            o.MaxFailures = -1;
+            o.AskPassUrl = $"http://127.0.0.1:{port}/git_askpass";
+        }));
+        await app.StartAsync();
+        await Eventually.HoldsAsync(() => app.Services.GetRequiredService<SyncStatus>().ConsecutiveFailures >= 2, "nothing answers yet");
+        Assert.Null(bed.LinkTarget);
+
+        await using var askpass = await LoopbackEndpoint.StartAsync(context =>
+            context.Response.WriteAsync("username=my-username\npassword=my-password\n"), port);
+
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}", "the sync after the URL came up publishes");
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task AGitHubAppTokenIsMintedWithASignedJwtAndUsedUntilItNearlyExpires()
+    {
+        var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
+        bed.Origin.RequiredCredentials = ("-", "ghs_installation_token");
+        using var key = RSA.Create(2048);
+        string? issuer = null;
+        await using var github = await LoopbackEndpoint.StartAsync(async context =>
+        {
+            var jwt = context.Request.Headers.Authorization.ToString()["Bearer ".Length..].Split('.');
+            var valid = key.VerifyData(Encoding.ASCII.GetBytes(jwt[0] + "." + jwt[1]), FromBase64Url(jwt[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var claims = JsonDocument.Parse(FromBase64Url(jwt[1]));
+            issuer = claims.RootElement.GetProperty("iss").GetString();
+            if (!valid || context.Request.Path != "/api/v3/app/installations/42/access_tokens" || context.Request.Method != "POST")
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            context.Response.StatusCode = 201;
+            await context.Response.WriteAsync($$"""{"token":"ghs_installation_token","expires_at":"{{DateTimeOffset.UtcNow.AddHours(1):O}}"}""");
+        });
+        using var keyFolder = new Sidecar.Tests.TempFolder("sidecar-app-key");
+        var keyFile = keyFolder.Combine("app.pem");
+        await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+        var options = bed.Options(o =>
+        {
+            o.GitHubBaseUrl = github.Url + "/api/v3/";
+            o.GitHubAppClientId = "Iv1.abc";
+            o.GitHubAppInstallationId = 42;
+            o.GitHubAppPrivateKeyFile = keyFile;
+            o.OneTime = false;
+            o.Period = TimeSpan.FromMilliseconds(100);
+        });
+        await using var app = GitSyncApp.Build(options);
+        await app.StartAsync();
+
+        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}", "the token opens the repository");
+        await Task.Delay(500);
+
+        Assert.Equal("Iv1.abc", issuer);
+        // An hour-long token is minted once, not at every sync.
+        Assert.Equal(1, github.Requests);
+        Assert.Contains("git_sync_refresh_github_app_token_count{status=\"success\"} 1", MetricsEndpoint.Render(app.Services.GetRequiredService<GitSyncTelemetry>()));
+        await app.StopAsync();
+    }
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var padded = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(padded.PadRight(padded.Length + (4 - padded.Length % 4) % 4, '='));
+    }
+}
+
+/// <summary>A Kestrel endpoint on loopback answering every request with one handler, counting them.</summary>
+public sealed class LoopbackEndpoint : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private int requests;
+
+    private LoopbackEndpoint(WebApplication app) => this.app = app;
+
+    public string Url => app.Urls.First();
+
+    public int Requests => Volatile.Read(ref requests);
+
+    public static async Task<LoopbackEndpoint> StartAsync(Func<HttpContext, Task> handler, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        var endpoint = new LoopbackEndpoint(app);
+        app.Run(context =>
+        {
+            Interlocked.Increment(ref endpoint.requests);
+            return handler(context);
+        });
+        await app.StartAsync();
+        return endpoint;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
