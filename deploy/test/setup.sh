@@ -160,12 +160,22 @@ down() {
     podman volume ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman volume rm --force >/dev/null 2>&1 || true
     podman network ls --format '{{.Name}}' 2>/dev/null | grep '^sidecar-test-' | xargs -r podman network rm >/dev/null 2>&1 || true
     podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep "^$REGISTRY/" | xargs -r podman rmi --force >/dev/null 2>&1 || true
+    # Older copies whose tag moved to a newer pull: the images the SDK built on this script's base say so in a label.
+    podman images --quiet --filter "label=org.opencontainers.image.base.name=$BASE" 2>/dev/null | sort -u \
+      | xargs -r podman rmi --force >/dev/null 2>&1 || true
+    # The pause image podman built for the test's pod, once no pod needs it.
+    if [ -z "$(podman pod ls --quiet 2>/dev/null)" ]; then
+      podman images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep '^localhost/podman-pause:' | xargs -r podman rmi >/dev/null 2>&1 || true
+    fi
   fi
   [ -d "$STATE" ] || return 0
   if running "$STATE/dockerd.pid"; then
     log "stopping dockerd"
     docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
     stop_pid "$STATE/dockerd.pid"
+    # dockerd leaves its bridge behind; podman's goes too once none of its containers runs.
+    ip link delete docker0 2>/dev/null || true
+    if [ -z "$(podman ps -q 2>/dev/null)" ]; then ip link delete cni-podman0 2>/dev/null || true; fi
   fi
   if running "$STATE/registry.pid"; then
     log "stopping the registry"
