@@ -2,7 +2,7 @@
 # git-sync's gc_default case (test_e2e.sh, v4.7.1) against Sidecar.GitSync: a local repository with two 4 MB
 # random files in its last two commits, synced at depth 0, then depth 1, then back one commit, then to the first;
 # prints `du -s ROOT` (KB) after each step. The suite allows at most 9,000 KB after the third step.
-# Usage: bench/gitsync/gc-default.sh [--git-gc=MODE] (default: the sidecar's default, auto).
+# Usage: bench/gitsync/gc-default.sh [--git-gc=MODE] (default: the sidecar's default, always).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${SIDECAR_GITSYNC_BINARY:-$here/src/Sidecar.GitSync/bin/Release/net10.0/Sidecar.GitSync}

@@ -101,7 +101,7 @@ public static class GitSyncCommandLine
             (o, v) => { o.Submodules = v; return null; }, LegacyVariables: ["GIT_SYNC_SUBMODULES"]),
         new("sparse-checkout-file", "PATH", "A file of git sparse-checkout patterns (non-cone, gitignore syntax): only matching files are published. Read again for each new revision.", "off",
             (o, v) => { o.SparseCheckoutFile = v; return null; }, LegacyVariables: ["GIT_SYNC_SPARSE_CHECKOUT_FILE"]),
-        new("git-gc", "MODE", "Repack the object store and its submodule stores after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "auto",
+        new("git-gc", "MODE", "Repack the object store and its submodule stores after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "always",
             ApplyGitGc, LegacyVariables: ["GIT_SYNC_GIT_GC"]),
         new("filter", "SPEC", "git's partial-clone filter (blob:none, tree:0, ...). Accepted; libgit2 cannot fetch without blobs, so --depth decides what is fetched (see docs/gitsync.md).", "none",
             (o, v) => { o.Filter = v; return null; }),

@@ -120,7 +120,8 @@ public sealed class GitSyncOptions
     public string SparseCheckoutFile { get; set; } = "";
 
     /// <summary>When to repack the object store after cleanup: auto, always, aggressive or off (<c>--git-gc</c>).</summary>
-    public GitGcMode GitGc { get; set; } = GitGcMode.Auto;
+    /// <remarks>git-sync v4's code defaults to always (its help text says auto): the suite's disk bounds rely on it.</remarks>
+    public GitGcMode GitGc { get; set; } = GitGcMode.Always;
 
     /// <summary>git's partial-clone filter (<c>--filter</c>); accepted, and logged: libgit2 fetches every blob of the commits it fetches.</summary>
     public string Filter { get; set; } = "";

@@ -24,7 +24,7 @@ public sealed class CommandLineParityTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.ExechookTimeout);
         Assert.Equal(TimeSpan.FromSeconds(3), options.ExechookBackoff);
         Assert.False(options.PublishGitFiles);
-        Assert.Equal(GitGcMode.Auto, options.GitGc);
+        Assert.Equal(GitGcMode.Always, options.GitGc);
     }
 
     [Fact]

@@ -24,6 +24,8 @@ public sealed class GcTests : IAsyncLifetime
     private static string BlobId(string content) =>
         Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"blob {Encoding.UTF8.GetByteCount(content)}\0{content}")));
 
+    private static void Auto(GitSyncOptions options) => options.GitGc = GitGcMode.Auto;
+
     private async Task<string> CommitAndSyncAsync(string content, Action<GitSyncOptions> configure)
     {
         var sha = await bed.Repository.CommitAsync(content, ("a.txt", content), ("shared/b.txt", "unchanged"));
@@ -153,9 +155,9 @@ public sealed class GcTests : IAsyncLifetime
     [Fact]
     public async Task AutoLeavesTheStoreAloneBelowGitsThresholds()
     {
-        var first = await CommitAndSyncAsync("one", _ => { });
-        await CommitAndSyncAsync("two", _ => { });
-        await CommitAndSyncAsync("three", _ => { });
+        var first = await CommitAndSyncAsync("one", Auto);
+        await CommitAndSyncAsync("two", Auto);
+        await CommitAndSyncAsync("three", Auto);
 
         // libgit2 stores each fetch as a pack of its own; three are far below 50.
         Assert.Equal(3, Packs.Length);
@@ -166,7 +168,7 @@ public sealed class GcTests : IAsyncLifetime
     [Fact]
     public async Task AutoRepacksOnceThereAreMorePacksThanTheLimit()
     {
-        void LimitTwo(GitSyncOptions o) => o.GcAutoPackLimit = 2;
+        void LimitTwo(GitSyncOptions o) { o.GitGc = GitGcMode.Auto; o.GcAutoPackLimit = 2; }
         var first = await CommitAndSyncAsync("one", LimitTwo);
         await CommitAndSyncAsync("two", LimitTwo);
         Assert.Equal(2, Packs.Length);
@@ -182,7 +184,7 @@ public sealed class GcTests : IAsyncLifetime
     [Fact]
     public async Task AutoRepacksWhenTheLooseObjectEstimateIsOverTheLimit()
     {
-        await CommitAndSyncAsync("one", _ => { });
+        await CommitAndSyncAsync("one", Auto);
         // git estimates loose objects from objects/17 alone: with a limit of 256, two there are too many.
         using (var store = new Repository(GitDirectory))
         {
@@ -194,7 +196,7 @@ public sealed class GcTests : IAsyncLifetime
         }
         Assert.True(LooseObjects.Length >= 2);
 
-        var second = await CommitAndSyncAsync("two", o => o.GcAutoLooseObjects = 256);
+        var second = await CommitAndSyncAsync("two", o => { o.GitGc = GitGcMode.Auto; o.GcAutoLooseObjects = 256; });
 
         Assert.Empty(LooseObjects);
         Assert.Single(Packs);
@@ -278,9 +280,9 @@ public sealed class GcTests : IAsyncLifetime
     }
 
     [Fact]
-    public void TheDefaultIsAutoAndTheCommandLineWinsOverTheVariable()
+    public void TheDefaultIsAlwaysAsInGitSyncAndTheCommandLineWinsOverTheVariable()
     {
-        Assert.Equal(GitGcMode.Auto, Parse([]).Options.GitGc);
+        Assert.Equal(GitGcMode.Always, Parse([]).Options.GitGc);
         Assert.Equal(GitGcMode.Off, Parse(["--git-gc", "off"], new() { ["GITSYNC_GIT_GC"] = "always" }).Options.GitGc);
         Assert.Contains("--git-gc=MODE", GitSyncCommandLine.HelpText());
         Assert.Contains("aggressive (the same as always", GitSyncCommandLine.HelpText());

@@ -88,6 +88,32 @@ public sealed class LocalDepthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GitSyncsGcDefaultCaseStaysWithinTheSuitesBoundsWithTheDefaults()
+    {
+        // test_e2e.sh's gc_default (v4.7.1): two commits each add 4 MB of random bytes; du -s ROOT after each sync, in KB.
+        var sha1 = await bed.Repository.CommitAsync("small", ("index.html", "1"));
+        await File.WriteAllBytesAsync(Path.Combine(bed.Repository.WorkTree, "big1"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096 * 1024));
+        var sha2 = await bed.Repository.CommitAsync("big1");
+        await File.WriteAllBytesAsync(Path.Combine(bed.Repository.WorkTree, "big2"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096 * 1024));
+        var sha3 = await bed.Repository.CommitAsync("big2");
+
+        async Task<long> SyncAsync(string sha, int depth)
+        {
+            var result = await bed.SyncOnceAsync(bed.Options(o => { o.Repo = Repo(true); o.Ref = sha; o.Depth = depth; }));
+            Assert.True(result.Outcome != SyncOutcome.Error, result.Error);
+            var du = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("du", ["-sk", bed.Root.Path]) { RedirectStandardOutput = true })!;
+            var output = await du.StandardOutput.ReadToEndAsync();
+            await du.WaitForExitAsync();
+            return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        Assert.InRange(await SyncAsync(sha3, 0), 14_000, 18_000);
+        Assert.InRange(await SyncAsync(sha3, 1), 14_000, 18_000);
+        Assert.InRange(await SyncAsync(sha2, 1), 7_000, 9_000);
+        Assert.InRange(await SyncAsync(sha1, 1), 100, 7_000);
+    }
+
+    [Fact]
     public async Task WithGcAHistoryOfLargeFilesDoesNotStayOnDisk()
     {
         var large = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024));

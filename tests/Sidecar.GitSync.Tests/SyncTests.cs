@@ -105,7 +105,8 @@ public sealed class SyncTests : IAsyncLifetime
         {
             await bed.Repository.CommitAsync($"c{i}", ("a.txt", i.ToString()));
             await bed.Repository.CommitAsync($"d{i}", ("b.txt", i.ToString()));
-            var result = await bed.SyncOnceAsync(bed.Options(o => o.Depth = 1));
+            // No repack, so every fetch stays in the store (as under --git-gc=auto below git's thresholds).
+            var result = await bed.SyncOnceAsync(bed.Options(o => { o.Depth = 1; o.GitGc = GitGcMode.Off; }));
             Assert.Equal(SyncOutcome.Success, result.Outcome);
             revisions.Add(result.Revision!);
         }
