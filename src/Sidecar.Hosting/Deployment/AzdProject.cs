@@ -18,6 +18,9 @@ public static class AzdProject
     /// <summary>The image reference in a template: azd renders <c>{{ .Env.NAME }}</c> before it applies the manifests.</summary>
     public static (string Image, bool IsProjectImage) TemplateImage(IResource resource) => ($"{{{{ .Env.{ImageVariable(resource)} }}}}", true);
 
+    /// <summary>The ConfigMap of the sidecar's trust files, beside the main server's Deployment that mounts it.</summary>
+    public const string TrustManifest = "git-trust.yaml";
+
     /// <summary>The folder (under the output) that holds a service's manifests.</summary>
     public static string ManifestsFolder(DeployedContainer container) => Path.Combine(container.Name, "manifests");
 
