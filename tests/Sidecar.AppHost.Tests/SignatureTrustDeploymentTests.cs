@@ -5,6 +5,7 @@ using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Testing;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Sidecar.Tests;
 using YamlDotNet.Serialization;
 
@@ -122,6 +123,15 @@ public sealed class SignatureTrustDeploymentTests : IDisposable
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(keys, "bob.asc")), await File.ReadAllBytesAsync(Path.Combine(keyFolder, "bob.asc")));
         // Readable by the container's user, whoever it is.
         Assert.True(File.GetUnixFileMode(Path.Combine(keyFolder, "bob.asc")).HasFlag(UnixFileMode.OtherRead));
+
+        // docker-compose 1.29 reads the file and resolves the mount to the folder written beside it.
+        var config = new ProcessStartInfo("docker-compose", ["-f", Path.Combine(output, "docker-compose.yaml"), "config"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var compose = Process.Start(config)!;
+        var resolved = compose.StandardOutput.ReadToEndAsync();
+        var errors = compose.StandardError.ReadToEndAsync();
+        await compose.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        Assert.True(compose.ExitCode == 0, await errors);
+        Assert.Contains($"{hostFolder}:/etc/git-trust:ro", await resolved);
     }
 
     [Fact]
@@ -139,6 +149,27 @@ public sealed class SignatureTrustDeploymentTests : IDisposable
         // Beside the Deployment in the folder azd applies, as a plain manifest (no template actions in key files).
         var trust = KubernetesYaml.Deserialize<V1ConfigMap>(await File.ReadAllTextAsync(work.Combine("azd", "web", "manifests", "git-trust.yaml")), strict: true);
         Assert.Equal(KubernetesYaml.Serialize(fromKubernetesStep.OfType<V1ConfigMap>().Single()), KubernetesYaml.Serialize(trust));
+    }
+
+    [Fact]
+    public async Task ForAzdATrustFileWithADollarIsRefusedBecauseAzdsEnvsubstWouldChangeIt()
+    {
+        File.AppendAllText(allowedSigners, "# rotated by $OPERATOR\n");
+        var builder = DistributedApplicationTestingBuilder.Create(["--operation", "publish"]);
+        var sync = builder.AddGitSync("sync", builder.AddParameter("repo", "https://example.com/org/site.git"), builder.AddSharedContent("content", work.Combine("unused")));
+        builder.AddProject("web", StaticWebProject).WithHttpEndpoint().WithGitSyncSidecar(sync);
+        Verify(sync);
+        await using var app = builder.Build();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var pod = Assert.Single(await SidecarPod.FromModelAsync(model, app.Services.GetRequiredService<DistributedApplicationExecutionContext>(),
+            app.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(), CancellationToken.None, AzdProject.TemplateImage));
+        var settings = DeploymentSettings.From(app.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>());
+
+        var error = Assert.Throws<InvalidOperationException>(() => AzdProject.TrustTemplate(pod, settings));
+        Assert.Contains(allowedSigners, error.Message);
+        Assert.Contains("'$'", error.Message);
+        // The Kubernetes step applies files as they are: there the '$' is kept.
+        Assert.Contains("$OPERATOR", KubernetesManifests.TrustConfigMap(pod, settings)!.Data["allowed_signers"]);
     }
 
     [Fact]

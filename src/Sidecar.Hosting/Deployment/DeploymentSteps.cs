@@ -80,10 +80,9 @@ public static class DeploymentSteps
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "deployment.tmpl.yaml"), deployment));
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "service.tmpl.yaml"), service));
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Sync), "sidecar-note.tmpl.yaml"), AzdProject.SyncTemplate(pod, settings)));
-            if (KubernetesManifests.TrustConfigMap(pod, settings) is { } trust)
+            if (AzdProject.TrustTemplate(pod, settings) is { } trust)
             {
-                // Not a template: azd would read {{ in a key file as a template action.
-                files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), AzdProject.TrustManifest), KubernetesYaml.Serialize(trust)));
+                files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), AzdProject.TrustManifest), trust));
             }
         }
         return Task.FromResult<IReadOnlyList<OutputFile>>(files);
