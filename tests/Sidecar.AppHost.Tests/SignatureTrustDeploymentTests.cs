@@ -178,6 +178,8 @@ public sealed class SignatureTrustDeploymentTests : IDisposable
         var compose = work.Combine("compose");
         Directory.CreateDirectory(Path.Combine(compose, "trust", "sync"));
         await File.WriteAllTextAsync(Path.Combine(compose, "trust", "sync", "allowed_signers"), "from an earlier publish");
+        Directory.CreateDirectory(work.Combine("azd", "web", "manifests"));
+        await File.WriteAllTextAsync(work.Combine("azd", "web", "manifests", "git-trust.yaml"), "from an earlier publish");
 
         await PublishAsync(work.Combine("k8s"), DeploymentSteps.Kubernetes, _ => { });
         await PublishAsync(compose, DeploymentSteps.Compose, _ => { });

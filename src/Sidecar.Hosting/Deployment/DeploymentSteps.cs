@@ -27,8 +27,9 @@ public static class DeploymentSteps
     public static IDistributedApplicationBuilder AddSidecarDeploymentSteps(this IDistributedApplicationBuilder builder)
     {
         builder.Pipeline.AddStep(Kubernetes, context => WriteAsync(context, "Kubernetes manifests", images: null, WriteKubernetesAsync));
-        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", images: null, WriteComposeAsync, ComposeFile.TrustFolder));
-        builder.Pipeline.AddStep(Azd, context => WriteAsync(context, "azd project", AzdProject.TemplateImage, WriteAzdAsync));
+        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", images: null, WriteComposeAsync, _ => [ComposeFile.TrustFolder]));
+        builder.Pipeline.AddStep(Azd, context => WriteAsync(context, "azd project", AzdProject.TemplateImage, WriteAzdAsync,
+            pods => pods.Select(p => Path.Combine(AzdProject.ManifestsFolder(p.Main), AzdProject.TrustManifest))));
         return builder;
     }
 
@@ -89,7 +90,7 @@ public static class DeploymentSteps
     }
 
     private static async Task WriteAsync(PipelineStepContext context, string what, Func<ApplicationModel.IResource, (string, bool)>? images,
-        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render, string? ownedFolder = null)
+        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render, Func<IReadOnlyList<SidecarPod>, IEnumerable<string>>? trustPaths = null)
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
         var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
@@ -117,9 +118,16 @@ public static class DeploymentSteps
             Directory.CreateDirectory(output);
             await WriteFileAsync(output, new OutputFile(".gitignore", GitIgnore), context.CancellationToken);
             // Written anew each time: a key dropped from the model must not stay trusted from an earlier publish.
-            if (ownedFolder is not null && Directory.Exists(Path.Combine(output, ownedFolder)))
+            foreach (var path in trustPaths?.Invoke(pods).Select(p => Path.Combine(output, p)) ?? [])
             {
-                Directory.Delete(Path.Combine(output, ownedFolder), recursive: true);
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                else if (File.Exists(path))
+                {
+                    File.Delete(path);
+                }
             }
             foreach (var file in files)
             {
