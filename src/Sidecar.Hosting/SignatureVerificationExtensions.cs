@@ -70,11 +70,11 @@ public static class SignatureVerificationExtensions
         sync.WithEnvironment("GITSYNC_VERIFY_SIGNATURES", mode.ToString().ToLowerInvariant());
         if (signers is not null)
         {
-            sync.WithEnvironment("GITSYNC_ALLOWED_SIGNERS_FILE", run ? signers : $"{TrustFolder}/allowed_signers");
+            sync.WithEnvironment("GITSYNC_ALLOWED_SIGNERS_FILE", run ? signers : $"{TrustFolder}/{Deployment.SignatureTrust.AllowedSignersName}");
         }
         if (keys is not null)
         {
-            sync.WithEnvironment("GITSYNC_OPENPGP_KEYS", run ? keys : $"{TrustFolder}/openpgp-keys");
+            sync.WithEnvironment("GITSYNC_OPENPGP_KEYS", run ? keys : $"{TrustFolder}/{Deployment.SignatureTrust.OpenPgpKeysFolder}");
         }
         return sync;
     }

@@ -18,6 +18,27 @@ public static class AzdProject
     /// <summary>The image reference in a template: azd renders <c>{{ .Env.NAME }}</c> before it applies the manifests.</summary>
     public static (string Image, bool IsProjectImage) TemplateImage(IResource resource) => ($"{{{{ .Env.{ImageVariable(resource)} }}}}", true);
 
+    /// <summary>The ConfigMap of the sidecar's trust files, beside the main server's Deployment that mounts it.</summary>
+    public const string TrustManifest = "git-trust.yaml";
+
+    /// <summary>
+    /// The trust ConfigMap as azd applies it, or null without signature verification. azd passes every manifest
+    /// through envsubst, which would replace a <c>$NAME</c> in a trust file: such a file is refused, naming it.
+    /// </summary>
+    public static string? TrustTemplate(SidecarPod pod, DeploymentSettings settings)
+    {
+        if (KubernetesManifests.TrustConfigMap(pod, settings) is not { } trust)
+        {
+            return null;
+        }
+        if (pod.Trust!.Files.FirstOrDefault(f => f.Text?.Contains('$') == true) is { } file)
+        {
+            throw new InvalidOperationException(
+                $"'{pod.Sync.Name}': the trust file '{file.Source}' holds a '$', which azd's envsubst would replace when it applies the manifests: remove it (a comment line can do without it)");
+        }
+        return KubernetesYaml.Serialize(trust);
+    }
+
     /// <summary>The folder (under the output) that holds a service's manifests.</summary>
     public static string ManifestsFolder(DeployedContainer container) => Path.Combine(container.Name, "manifests");
 

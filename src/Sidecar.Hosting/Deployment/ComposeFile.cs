@@ -16,6 +16,16 @@ public static class ComposeFile
     /// <summary>The variable in <c>.env</c> that holds a secret parameter.</summary>
     public static string SecretVariable(ParameterResource secret) => secret.Name.Replace('-', '_').ToUpperInvariant();
 
+    /// <summary>The folder beside <c>docker-compose.yaml</c> that holds the sidecars' trust files; each publish writes it anew.</summary>
+    public const string TrustFolder = "trust";
+
+    /// <summary>Where a sidecar's trust files go, relative to <c>docker-compose.yaml</c>: one folder per sidecar, mounted whole.</summary>
+    public static string TrustFolderOf(SidecarPod pod) => $"{TrustFolder}/{pod.Sync.Name}";
+
+    /// <summary>The trust files to write beside <c>docker-compose.yaml</c>: (path relative to it, bytes).</summary>
+    public static IEnumerable<(string Path, byte[] Content)> TrustFiles(IEnumerable<SidecarPod> pods) =>
+        pods.Where(p => p.Trust is not null).SelectMany(p => p.Trust!.Files.Select(f => ($"{TrustFolderOf(p)}/{f.Path}", f.Content)));
+
     public static string ToYaml(IEnumerable<SidecarPod> pods)
     {
         var services = new Dictionary<string, object>();
@@ -26,7 +36,10 @@ public static class ComposeFile
             var volume = $"{pod.Name}-content";
             volumes[volume] = new Dictionary<string, object>();
             var sync = Service(pod, pod.Sync);
-            sync["volumes"] = new[] { $"{volume}:{SharedContentResource.ContainerPath}" };
+            // The trust folder is mounted whole, read-only: a file replaced on the host (a new inode) still reaches the sidecar, which re-reads it.
+            sync["volumes"] = pod.Trust is null
+                ? new[] { $"{volume}:{SharedContentResource.ContainerPath}" }
+                : new[] { $"{volume}:{SharedContentResource.ContainerPath}", $"./{TrustFolderOf(pod)}:{SignatureVerificationExtensions.TrustFolder}:ro" };
             sync["expose"] = pod.Sync.Ports.Select(p => Number(p.Port)).ToArray();
             services[pod.Sync.Name] = sync;
 

@@ -27,14 +27,15 @@ public static class DeploymentSteps
     public static IDistributedApplicationBuilder AddSidecarDeploymentSteps(this IDistributedApplicationBuilder builder)
     {
         builder.Pipeline.AddStep(Kubernetes, context => WriteAsync(context, "Kubernetes manifests", images: null, WriteKubernetesAsync));
-        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", images: null, WriteComposeAsync));
-        builder.Pipeline.AddStep(Azd, context => WriteAsync(context, "azd project", AzdProject.TemplateImage, WriteAzdAsync));
+        builder.Pipeline.AddStep(Compose, context => WriteAsync(context, "Docker Compose file", images: null, WriteComposeAsync, _ => [ComposeFile.TrustFolder]));
+        builder.Pipeline.AddStep(Azd, context => WriteAsync(context, "azd project", AzdProject.TemplateImage, WriteAzdAsync,
+            pods => pods.Select(p => Path.Combine(AzdProject.ManifestsFolder(p.Main), AzdProject.TrustManifest))));
         return builder;
     }
 
     private static async Task<IReadOnlyList<OutputFile>> WriteKubernetesAsync(IReadOnlyList<SidecarPod> pods, DeploymentSettings settings, string output, CancellationToken cancellationToken)
     {
-        var objects = pods.SelectMany(p => new IKubernetesObject[] { KubernetesManifests.Deployment(p, settings), KubernetesManifests.Service(p, settings) });
+        var objects = pods.SelectMany(p => KubernetesManifests.Objects(p, settings));
         var files = new List<OutputFile>
         {
             new("sidecar.yaml", KubernetesManifests.ToYaml(objects)),
@@ -59,6 +60,7 @@ public static class DeploymentSteps
             new("docker-compose.yaml", ComposeFile.ToYaml(pods)),
             new("create-secrets.sh", ComposeFile.CreateSecretsScript(pods), Executable: true),
         };
+        files.AddRange(ComposeFile.TrustFiles(pods).Select(f => new OutputFile(f.Path, "", Bytes: f.Content)));
         if (settings.WriteSecretValues)
         {
             files.Add(new(".env", await ComposeFile.EnvironmentFileAsync(pods, cancellationToken), Secret: true));
@@ -79,12 +81,16 @@ public static class DeploymentSteps
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "deployment.tmpl.yaml"), deployment));
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), "service.tmpl.yaml"), service));
             files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Sync), "sidecar-note.tmpl.yaml"), AzdProject.SyncTemplate(pod, settings)));
+            if (AzdProject.TrustTemplate(pod, settings) is { } trust)
+            {
+                files.Add(new(Path.Combine(AzdProject.ManifestsFolder(pod.Main), AzdProject.TrustManifest), trust));
+            }
         }
         return Task.FromResult<IReadOnlyList<OutputFile>>(files);
     }
 
     private static async Task WriteAsync(PipelineStepContext context, string what, Func<ApplicationModel.IResource, (string, bool)>? images,
-        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render)
+        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render, Func<IReadOnlyList<SidecarPod>, IEnumerable<string>>? trustPaths = null)
     {
         var configuration = context.Services.GetRequiredService<IConfiguration>();
         var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
@@ -111,6 +117,18 @@ public static class DeploymentSteps
         {
             Directory.CreateDirectory(output);
             await WriteFileAsync(output, new OutputFile(".gitignore", GitIgnore), context.CancellationToken);
+            // Written anew each time: a key dropped from the model must not stay trusted from an earlier publish.
+            foreach (var path in trustPaths?.Invoke(pods).Select(p => Path.Combine(output, p)) ?? [])
+            {
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                else if (File.Exists(path))
+                {
+                    File.Delete(path);
+                }
+            }
             foreach (var file in files)
             {
                 await WriteFileAsync(output, file, context.CancellationToken);
@@ -136,9 +154,15 @@ public static class DeploymentSteps
             options.UnixCreateMode = mode;
         }
         await using var stream = new FileStream(path, options);
+        if (file.Bytes is not null)
+        {
+            await stream.WriteAsync(file.Bytes, cancellationToken);
+            return;
+        }
         await using var writer = new StreamWriter(stream);
         await writer.WriteAsync(file.Text.AsMemory(), cancellationToken);
     }
 
-    private sealed record OutputFile(string Name, string Text, bool Secret = false, bool Executable = false);
+    /// <param name="Bytes">The content as it is, for a file copied (a binary key); else <paramref name="Text"/> is written as UTF-8.</param>
+    private sealed record OutputFile(string Name, string Text, bool Secret = false, bool Executable = false, byte[]? Bytes = null);
 }

@@ -15,14 +15,45 @@ public static class KubernetesManifests
 {
     private const string ContentVolume = "content";
     private const string GitSecretVolume = "git-secret";
+    private const string GitTrustVolume = "git-trust";
     private const long AppUserId = 1654; // the "app" user of the .NET container images
     private const int ReadOnlyByOwner = 0b100_000_000; // 0400: kubelet adds group read for fsGroup
+    private const int ReadOnlyByAll = 0b100_100_100; // 0444: public keys, readable by any user, writable by none
 
     /// <summary>The Secret holding a pod's secret parameters, one key per parameter.</summary>
     public static string SecretName(SidecarPod pod, DeploymentSettings settings) => $"{settings.NameOf(pod)}-secrets";
 
     /// <summary>The Secret holding the repository credentials (a password file, or an SSH key and known_hosts).</summary>
     public static string GitSecretName(SidecarPod pod, DeploymentSettings settings) => $"{settings.NameOf(pod)}-git";
+
+    /// <summary>The ConfigMap holding the trust files of a sidecar that verifies signatures.</summary>
+    public static string TrustConfigMapName(SidecarPod pod, DeploymentSettings settings) => $"{settings.NameOf(pod)}-git-trust";
+
+    /// <summary>
+    /// The trust files as a ConfigMap, one key per file (text in <c>data</c>, a binary OpenPGP key in <c>binaryData</c>),
+    /// or null when the sidecar does not verify signatures. Replacing it updates the files in running Pods.
+    /// </summary>
+    public static V1ConfigMap? TrustConfigMap(SidecarPod pod, DeploymentSettings settings)
+    {
+        if (pod.Trust is not { } trust)
+        {
+            return null;
+        }
+        var text = trust.Files.Where(f => f.Text is not null).ToDictionary(f => f.Key, f => f.Text!);
+        var binary = trust.Files.Where(f => f.Text is null).ToDictionary(f => f.Key, f => f.Content);
+        return new V1ConfigMap
+        {
+            ApiVersion = "v1",
+            Kind = "ConfigMap",
+            Metadata = new V1ObjectMeta { Name = TrustConfigMapName(pod, settings), Labels = Labels(pod, settings) },
+            Data = text.Count > 0 ? text : null,
+            BinaryData = binary.Count > 0 ? binary : null,
+        };
+    }
+
+    /// <summary>A pod's objects in the order kubectl applies them: what the Pod mounts comes first.</summary>
+    public static IEnumerable<IKubernetesObject> Objects(SidecarPod pod, DeploymentSettings settings) =>
+        TrustConfigMap(pod, settings) is { } trust ? [trust, Deployment(pod, settings), Service(pod, settings)] : [Deployment(pod, settings), Service(pod, settings)];
 
     public static Dictionary<string, string> Labels(SidecarPod pod, DeploymentSettings settings) => new()
     {
@@ -133,6 +164,20 @@ public static class KubernetesManifests
         {
             volumes.Add(new V1Volume { Name = GitSecretVolume, Secret = new V1SecretVolumeSource { SecretName = GitSecretName(pod, settings), DefaultMode = ReadOnlyByOwner } });
         }
+        if (pod.Trust is { } trust)
+        {
+            // Items, not subPath mounts: the kubelet swaps updated files in, and the sidecar re-reads a trust file that changed.
+            volumes.Add(new V1Volume
+            {
+                Name = GitTrustVolume,
+                ConfigMap = new V1ConfigMapVolumeSource
+                {
+                    Name = TrustConfigMapName(pod, settings),
+                    Items = [.. trust.Files.Select(f => new V1KeyToPath { Key = f.Key, Path = f.Path })],
+                    DefaultMode = ReadOnlyByAll,
+                },
+            });
+        }
         return new V1PodSpec
         {
             AutomountServiceAccountToken = false,
@@ -176,6 +221,11 @@ public static class KubernetesManifests
         {
             // Beside the sidecar, never on the shared volume the main server reads.
             mounts.Add(new V1VolumeMount { Name = GitSecretVolume, MountPath = DeploymentSettings.GitSecretPath, ReadOnlyProperty = true });
+        }
+        if (pod.Trust is not null)
+        {
+            // Where WithSignatureVerification points the sidecar; the main server never sees the trust files.
+            mounts.Add(new V1VolumeMount { Name = GitTrustVolume, MountPath = SignatureVerificationExtensions.TrustFolder, ReadOnlyProperty = true });
         }
         var status = (IntOrString)GitSyncResourceExtensions.StatusEndpointName;
         return new V1Container

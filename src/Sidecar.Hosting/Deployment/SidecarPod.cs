@@ -13,7 +13,8 @@ public sealed record SidecarPod(
     DeployedContainer Main,
     DeployedContainer Sync,
     int Replicas,
-    string ContentLink)
+    string ContentLink,
+    SignatureTrust? Trust = null)
 {
     /// <summary>The first port given to an endpoint without a target port of its own; the Pod's containers share one network.</summary>
     public const int FirstPort = 8080;
@@ -67,7 +68,8 @@ public sealed record SidecarPod(
             var mainContainer = await DeployedContainer.FromAsync(main, images(main), executionContext, ports, cancellationToken);
             var syncContainer = await DeployedContainer.FromAsync(served.Sync, images(served.Sync), executionContext, ports, cancellationToken);
             RefuseCredentialsInRepoUrl(syncContainer);
-            pods.Add(new SidecarPod(main.Name, mainContainer, syncContainer, await ReplicasOfAsync(main, cancellationToken), sync.Content.Resource.Link));
+            pods.Add(new SidecarPod(main.Name, mainContainer, syncContainer, await ReplicasOfAsync(main, cancellationToken), sync.Content.Resource.Link,
+                SignatureTrust.Of(served.Sync)));
         }
         return pods;
     }
