@@ -57,6 +57,12 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output) : Deploymen
             Command.Run(engine, ["start", Container("sync")]);
             var resumed = await WaitForPageAsync(site, "v4", Period + SyncAllowance, Logs);
             Output.WriteLine($"{compose}: the restarted sidecar published the next push after {resumed.TotalSeconds:F1} s");
+
+            // Every line both services logged, through syncs, webhooks and POST /sync with and without the secret: no secret in any.
+            var everything = string.Concat(new[] { "sync", "web" }.Select(s => Command.TryRun(engine, ["logs", Container(s)]) is var l ? l.Output : ""));
+            Assert.Contains("Published", everything, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(WebhookSecret, everything);
+            Assert.DoesNotContain(RevisionWebhookSecret, everything);
         }
         finally
         {

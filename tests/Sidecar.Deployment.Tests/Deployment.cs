@@ -22,6 +22,9 @@ public abstract class DeploymentTest(ITestOutputHelper output) : IAsyncLifetime
 
     protected const string WebhookSecret = "deployment-test-webhook-secret";
 
+    /// <summary>The secret the sidecar's revision webhook sends to the web server (as Authorization: Bearer).</summary>
+    protected const string RevisionWebhookSecret = "deployment-test-revision-secret";
+
     protected readonly ITestOutputHelper Output = output;
     protected readonly TempFolder Folder = new("sidecar-deployment");
     protected readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -63,7 +66,8 @@ public abstract class DeploymentTest(ITestOutputHelper output) : IAsyncLifetime
             "--no-build", "--no-launch-profile", "--",
             "--operation", "publish", "--step", step, "--output-path", folder,
             $"--Parameters:repo={Site.Url}", $"--Parameters:period={Period.TotalSeconds}s", "--Parameters:replicas=1",
-            $"--Parameters:sync-webhook-secret={WebhookSecret}", "--Sidecar:WriteSecretValues=true",
+            $"--Parameters:sync-webhook-secret={WebhookSecret}", $"--Parameters:web-revision-webhook-secret={RevisionWebhookSecret}",
+            "--Sidecar:WriteSecretValues=true",
             $"--Sidecar:ImageRegistry={Infrastructure.Registry}", $"--Sidecar:ImageTag={Infrastructure.Tag}"]);
         Output.WriteLine($"{step}: {started.Elapsed.TotalSeconds:F1} s");
         return folder;
