@@ -54,9 +54,9 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
         {
             return HealthCheckResult.Degraded($"{document.ConsecutiveFailures} failed sync(s); still serving {document.Revision}; last error: {document.LastError}");
         }
-        // --verify-signatures=audit published a revision whose signature is not good: served, but flagged.
+        // --verify-signatures=audit changes nothing: healthy (what waits for the sidecar starts), with the finding in the description and properties.
         return document.RevisionSignature is { Verdict: not "good" } signature
-            ? HealthCheckResult.Degraded($"serving {document.Revision}, whose signature is {signature.Verdict}: {signature.Reason} (signer key: {signature.Signer ?? "none"})")
+            ? HealthCheckResult.Healthy($"serving {document.Revision}, whose signature is {signature.Verdict} (audit): {signature.Reason} (signer key: {signature.Signer ?? "none"})")
             : HealthCheckResult.Healthy($"serving {document.Revision}");
     }
 
