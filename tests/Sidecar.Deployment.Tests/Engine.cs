@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http;
+using Sidecar.Tests;
 
 // One deployment at a time: they share the engines, and their timings (a push served within a period) hold on a busy machine.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -25,7 +26,7 @@ public static class Infrastructure
     /// <summary>Set by CI: a missing engine or registry fails the tests instead of skipping them.</summary>
     public static bool Required { get; } = Environment.GetEnvironmentVariable("SIDECAR_DEPLOYMENT_TEST") == "required";
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => RepositoryFolder.Root;
 
     /// <summary>podman's settings for this machine (runc, cgroupfs), from the repository, as setup.sh uses them.</summary>
     public static string ContainersConf => Path.Combine(RepositoryRoot, "deploy", "test", "containers.conf");
@@ -55,18 +56,6 @@ public static class Infrastructure
             }
         }
         return null;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Sidecar.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Sidecar.sln above {AppContext.BaseDirectory}");
     }
 }
 
