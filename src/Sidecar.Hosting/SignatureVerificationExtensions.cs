@@ -57,7 +57,7 @@ public static class SignatureVerificationExtensions
             var full = Path.GetFullPath(path, builder.AppHostDirectory);
             if (!File.Exists(full) && !(folderAllowed && Directory.Exists(full)))
             {
-                throw new FileNotFoundException($"'{sync.Resource.Name}': the trust file '{full}' does not exist: create it (see docs/gitsync.md, \"Signature verification\") or fix the path", full);
+                throw new FileNotFoundException($"'{sync.Resource.Name}': the trust file '{full}' does not exist: create it (see docs/signatures.md) or fix the path", full);
             }
             return full;
         }
