@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Sidecar.Tests;
 
 namespace Sidecar.AppHost.Tests;
@@ -48,6 +51,20 @@ public sealed partial class GitSyncResourceTests : IDisposable
 
         Assert.IsType<GitSyncResource>(sync.Resource);
         Assert.Same(content.Resource, sync.Resource.Content);
+    }
+
+    [Fact]
+    public async Task ASidecarThatServesNoMainServerIsRefusedByThePublishStepsWithTheCallThatWiresIt()
+    {
+        var builder = DistributedApplicationTestingBuilder.Create(["--operation", "publish", "--Sidecar:ImageRegistry=registry.example.com/team"]);
+        builder.AddGitSync("sync", builder.AddParameter("repo", "https://example.com/org/site.git"), builder.AddSharedContent("content", work.Combine("unused")));
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SidecarPod.FromModelAsync(app.Services.GetRequiredService<DistributedApplicationModel>(),
+            app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), app.Services.GetRequiredService<IConfiguration>(), CancellationToken.None));
+
+        Assert.Contains("'sync'", error.Message);
+        Assert.Contains(".WithGitSyncSidecar(sync)", error.Message);
     }
 
     [Fact]
