@@ -40,7 +40,7 @@ public sealed partial class GitSyncResourceTests : IDisposable
     }
 
     [Fact]
-    public void TheSidecarOnlySettingsAreMethodsOfTheTypedBuilderAndWriteTheSidecarsEnvironment()
+    public async Task TheSidecarOnlySettingsAreMethodsOfTheTypedBuilderAndWriteTheSidecarsEnvironment()
     {
         var builder = DistributedApplicationTestingBuilder.Create();
         var content = builder.AddSharedContent("content", work.Combine("content"));
@@ -51,6 +51,14 @@ public sealed partial class GitSyncResourceTests : IDisposable
 
         Assert.IsType<GitSyncResource>(sync.Resource);
         Assert.Same(content.Resource, sync.Resource.Content);
+        var environment = await sync.Resource.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+        Assert.Equal(("{ref.value}", "{period.value}"), (environment["GITSYNC_REF"], environment["GITSYNC_PERIOD"]));
+
+        // It runs as AddProject runs a project: the same launch, telemetry, debugging and publishing wiring, then its own.
+        var plain = builder.AddProject("plain", sync.Resource.GetProjectMetadata().ProjectPath);
+        static string Kind(IResourceAnnotation a) => a is IProjectMetadata ? nameof(IProjectMetadata) : a.GetType().Name;
+        var projectWiring = plain.Resource.Annotations.Select(Kind).ToList();
+        Assert.Equal(projectWiring, sync.Resource.Annotations.Take(projectWiring.Count).Select(Kind));
     }
 
     [Fact]
