@@ -58,6 +58,13 @@ public sealed class FakeClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
         Advance(await WhenWaitingAsync(delay, because));
     }
 
+    /// <summary>Ends the sync loop's period, then waits until the sync it starts has ended (the loop waits its period again).</summary>
+    public async Task NextPeriodAsync(TimeSpan period)
+    {
+        await AdvanceAsync(period, "the loop waits its period");
+        await WhenWaitingAsync(period, "the sync at the end of the period ends and the loop waits again");
+    }
+
     // The time is read outside the lock: the fake clock takes its own lock, and runs timer callbacks.
     private void Arm(Wait wait, TimeSpan dueTime, TimeSpan period)
     {
