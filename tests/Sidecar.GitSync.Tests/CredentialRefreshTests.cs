@@ -33,15 +33,17 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
         await using var askpass = await LoopbackEndpoint.StartAsync(context =>
             context.Response.WriteAsync($"username=my-username\npassword={password}\n"));
         var options = bed.Options(o => o.AskPassUrl = askpass.Url + "/git_askpass");
+        // On a fake clock the URL's one second never runs out however slow the first request of a process is.
+        var clock = new FakeClock();
 
-        var wrong = await bed.SyncOnceAsync(options);
+        var wrong = await bed.SyncOnceAsync(options, clock);
         Assert.Equal(SyncOutcome.Error, wrong.Outcome);
         Assert.Contains("refused the credentials", wrong.Error);
         Assert.DoesNotContain("password=", wrong.Error);
         Assert.Null(bed.LinkTarget);
 
         password = "my-password";
-        var correct = await bed.SyncOnceAsync(options);
+        var correct = await bed.SyncOnceAsync(options, clock);
 
         Assert.Equal(sha, correct.Revision);
         Assert.Equal(2, askpass.Requests);

@@ -118,7 +118,7 @@ public sealed class HookTests : IAsyncLifetime
             o.WebhookUrl = receiver.Url;
             o.WebhookMethod = "PUT";
             o.WebhookSuccessStatus = 204;
-        }));
+        }), new FakeClock());
 
         Assert.Equal(0, await GitSyncApp.RunOnceAsync(app));
         Assert.Equal(("PUT", sha), receiver.Calls.Select(c => (c.Method, c.Hash)).Single());
