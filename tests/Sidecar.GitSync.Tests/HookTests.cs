@@ -125,6 +125,25 @@ public sealed class HookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AWebhookThatDoesNotAnswerFailsAtItsTimeout()
+    {
+        await bed.Repository.CommitAsync("one", ("index.html", "one"));
+        await using var silent = await LoopbackEndpoint.StartAsync(context => Task.Delay(Timeout.Infinite, context.RequestAborted));
+        var clock = new FakeClock();
+        var timeout = TimeSpan.FromSeconds(5);
+        await using var app = GitSyncApp.Build(bed.Options(o => { o.WebhookUrl = silent.Url + "/hook"; o.WebhookTimeout = timeout; }), clock);
+
+        var run = GitSyncApp.RunOnceAsync(app);
+        await Eventually.HoldsAsync(() => silent.Requests == 1, "the webhook is called");
+        // The receiver never answers: the call ends only when the clock passes --webhook-timeout.
+        Assert.False(run.IsCompleted);
+        await clock.AdvanceAsync(timeout, "the call waits its timeout");
+
+        Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(1, app.Services.GetRequiredService<GitSyncTelemetry>().HookCounts[("webhook", "error")]);
+    }
+
+    [Fact]
     public async Task FireAndForgetCallsOnceWhateverTheAnswer()
     {
         var clock = new FakeClock();
