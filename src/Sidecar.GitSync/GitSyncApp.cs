@@ -1,5 +1,12 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Hosting.Server;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Hooks;
+using Sidecar.GitSync.Http;
+using Sidecar.GitSync.Snapshots;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync;
 

@@ -1,3 +1,7 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's auth cases over HTTP Basic: username with password, password file (re-read), URL credentials, --credential.</summary>

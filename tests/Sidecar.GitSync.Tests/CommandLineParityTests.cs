@@ -1,3 +1,6 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The flags added for git-sync v4.7 parity: spellings, defaults, and every refusal naming its fix.</summary>

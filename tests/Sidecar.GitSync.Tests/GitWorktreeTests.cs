@@ -1,4 +1,5 @@
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,5 +1,7 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,4 +1,5 @@
 using LibGit2Sharp;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 
