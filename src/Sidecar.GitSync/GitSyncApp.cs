@@ -117,6 +117,7 @@ public static partial class GitSyncApp
         logging.AddFilter("System", verbosity >= 5 ? LogLevel.Debug : LogLevel.Warning);
     }
 
+    // .NET sets modes per file (UnixFileMode), not the process umask that libgit2 and hooks inherit.
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
 

@@ -36,6 +36,7 @@ public static partial class PasswdEntry
     public static string? EnsureForCurrentUser() =>
         EnsureFor(getuid(), getgid(), Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? home : Environment.CurrentDirectory);
 
+    // .NET exposes the user name, not the numeric UID/GID an /etc/passwd line needs.
     [LibraryImport("libc")]
     private static partial uint getuid();
 

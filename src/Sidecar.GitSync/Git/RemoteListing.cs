@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync.Git;
@@ -13,6 +14,7 @@ namespace Sidecar.GitSync.Git;
 [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The members are kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "The constructor is kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "The members are kept by the DynamicDependency attributes.")]
+// Missing public API: Network.ListReferences takes no FetchOptions/CertificateCheckHandler (LibGit2SharpWorkaroundTests watches it).
 internal static class RemoteListing
 {
     private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
@@ -49,7 +51,9 @@ internal static class RemoteListing
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            throw e.InnerException;
+            // The library's own exception, with its stack trace, not the reflection wrapper.
+            ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync.Git;
@@ -13,6 +14,7 @@ namespace Sidecar.GitSync.Git;
 [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The LibGit2Sharp types are named as literals and kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "The constructors are kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "The members are kept by the DynamicDependency attributes.")]
+// Missing public API: Commands.Fetch does not pass FetchOptions.Depth to git_remote_fetch (LibGit2SharpWorkaroundTests watches it).
 internal static class ShallowFetch
 {
     private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
@@ -107,7 +109,9 @@ internal static class ShallowFetch
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            throw e.InnerException;
+            // The library's own exception, with its stack trace, not the reflection wrapper.
+            ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
         }
         GC.KeepAlive(callbacks);
     }

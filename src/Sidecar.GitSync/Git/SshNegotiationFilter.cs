@@ -66,6 +66,7 @@ public static partial class SshNegotiationFilter
         public short ReturnedEvents;
     }
 
+    // .NET cannot wait on a pipe for POLLERR/POLLHUP without reading or writing it; poll(2) can.
     [LibraryImport("libc", SetLastError = true)]
     private static partial int poll(ref PollDescriptor descriptors, nuint count, int timeout);
 

@@ -221,6 +221,7 @@ public static partial class SshTransport
             .FirstOrDefault(File.Exists);
     }
 
+    // Environment.SetEnvironmentVariable changes .NET's own copy on Unix, not the C environment libgit2 reads.
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int unsetenv(string name);
 }

@@ -209,6 +209,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         }
     }
 
+    // rename(2) itself: the swap must be one atomic call that replaces the old link, whatever it points at; .NET has no such call.
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rename(string oldPath, string newPath);
 }

@@ -181,6 +181,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         return true;
     }
 
+    // .NET creates symbolic links only (File.CreateSymbolicLink); a hard link needs link(2).
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int link(string existingPath, string newPath);
 }

@@ -33,6 +33,7 @@ internal static partial class MemoryRelease
         }
     }
 
+    // The C heap (libgit2's buffers) is out of the GC's reach; only glibc can give it back.
     [LibraryImport("libc")]
     private static partial int malloc_trim(nuint pad);
 }
