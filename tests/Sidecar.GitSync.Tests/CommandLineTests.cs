@@ -71,6 +71,23 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void ValidationOnlyReadsTheOptionsAndNormalizingDerivesTheLink()
+    {
+        var options = new GitSyncOptions { Repo = "https://example.com/org/site.git", Root = "/tmp/r" };
+
+        // Asked twice, the checks give the same answer and leave the options as they were.
+        Assert.Equal(GitSyncCommandLine.Validate(options).ToList(), GitSyncCommandLine.Validate(options).ToList());
+        Assert.Contains("--link could not be derived from --repo 'https://example.com/org/site.git': set --link to a name such as 'current'",
+            GitSyncCommandLine.Validate(options));
+        Assert.Equal("", options.Link);
+
+        GitSyncCommandLine.Normalize(options);
+
+        Assert.Equal("site", options.Link);
+        Assert.Empty(GitSyncCommandLine.Validate(options));
+    }
+
+    [Fact]
     public void AnEnvironmentErrorNamesTheVariable()
     {
         var result = Parse(["--repo=r", "--root=/x"], new() { ["GITSYNC_DEPTH"] = "deep" });

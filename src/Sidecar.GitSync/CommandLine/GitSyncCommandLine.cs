@@ -99,7 +99,7 @@ public static class GitSyncCommandLine
         new("ssh-known-hosts-file", "PATH", "The known_hosts file holding the SSH server's host key.", "/etc/git-secret/known_hosts",
             (o, v) => { o.SshKnownHostsFile = v; return null; }, LegacyVariables: ["GIT_SYNC_SSH_KNOWN_HOSTS_FILE", "GIT_SSH_KNOWN_HOSTS_FILE"]),
         new("submodules", "MODE", "Check out submodules: recursive (all levels), shallow (the first level only) or off (empty folders). Fetched with --depth and the same credentials.", "recursive",
-            (o, v) => { o.Submodules = v; return null; }, LegacyVariables: ["GIT_SYNC_SUBMODULES"]),
+            ApplySubmodules, LegacyVariables: ["GIT_SYNC_SUBMODULES"]),
         new("sparse-checkout-file", "PATH", "A file of git sparse-checkout patterns (non-cone, gitignore syntax): only matching files are published. Read again for each new revision.", "off",
             (o, v) => { o.SparseCheckoutFile = v; return null; }, LegacyVariables: ["GIT_SYNC_SPARSE_CHECKOUT_FILE"]),
         new("git-gc", "MODE", "Repack the object store and its submodule stores after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "always",
@@ -265,6 +265,7 @@ public static class GitSyncCommandLine
         options.WebhookToken = environment(WebhookTokenVariable) ?? "";
         // As git-sync: an inherited $GIT_SSH_COMMAND is the ssh command the SSH flags are added to.
         options.SshCommand = environment(SshTransport.CommandVariable) is { Length: > 0 } sshCommand ? sshCommand : "ssh";
+        Normalize(options);
         AddNotices(options);
 
         if (!showHelp)
@@ -274,7 +275,19 @@ public static class GitSyncCommandLine
         return new GitSyncCommandLineResult(options, errors, showHelp, showVersion, showManual);
     }
 
-    /// <summary>Checks what no single flag can: required flags and ranges. Each message names the value and the fix.</summary>
+    /// <summary>Fills in what git-sync derives from other flags (the link from the repo URL); runs once, before <see cref="Validate"/>.</summary>
+    public static void Normalize(GitSyncOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Link) && !string.IsNullOrWhiteSpace(options.Repo))
+        {
+            options.Link = GitSyncOptions.DefaultLinkFor(options.Repo);
+        }
+    }
+
+    /// <summary>
+    /// Checks what no single flag can: required flags and ranges, on options <see cref="Normalize"/> has completed. Each
+    /// message names the value and the fix; the options are only read.
+    /// </summary>
     public static IEnumerable<string> Validate(GitSyncOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.Repo))
@@ -284,10 +297,6 @@ public static class GitSyncCommandLine
         if (string.IsNullOrWhiteSpace(options.Root))
         {
             yield return "--root is required: give the folder to sync into (or set GITSYNC_ROOT)";
-        }
-        if (string.IsNullOrWhiteSpace(options.Link) && !string.IsNullOrWhiteSpace(options.Repo))
-        {
-            options.Link = GitSyncOptions.DefaultLinkFor(options.Repo);
         }
         if (!string.IsNullOrWhiteSpace(options.Repo) && string.IsNullOrWhiteSpace(options.Link))
         {
@@ -461,6 +470,18 @@ public static class GitSyncCommandLine
             _ => null,
         };
         return mode is { } m ? Set(() => options.GitGc = m) : $"--git-gc '{value}' is not a mode: give auto, always, aggressive or off";
+    }
+
+    private static string? ApplySubmodules(GitSyncOptions options, string value)
+    {
+        SubmoduleMode? mode = value switch
+        {
+            "recursive" => SubmoduleMode.Recursive,
+            "shallow" => SubmoduleMode.Shallow,
+            "off" => SubmoduleMode.Off,
+            _ => null,
+        };
+        return mode is { } m ? Set(() => options.Submodules = m) : $"--submodules '{value}' is not a mode: give recursive, shallow or off";
     }
 
     private static string? Set(Action apply)

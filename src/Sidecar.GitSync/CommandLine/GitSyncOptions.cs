@@ -115,7 +115,7 @@ public sealed class GitSyncOptions
     public string SshCommand { get; set; } = "ssh";
 
     /// <summary>recursive (all levels), shallow (the first level) or off (<c>--submodules</c>).</summary>
-    public string Submodules { get; set; } = SubmoduleModes.Recursive;
+    public SubmoduleMode Submodules { get; set; } = SubmoduleMode.Recursive;
 
     /// <summary>A file of git sparse-checkout patterns, read again for each new snapshot (<c>--sparse-checkout-file</c>); empty publishes every file.</summary>
     public string SparseCheckoutFile { get; set; } = "";
@@ -212,12 +212,17 @@ public sealed class GitSyncOptions
     }
 }
 
-/// <summary>The values of <c>--submodules</c>.</summary>
-public static class SubmoduleModes
+/// <summary>The values of <c>--submodules</c>, spelled in lower case on the command line as git-sync spells them.</summary>
+public enum SubmoduleMode
 {
-    public const string Recursive = "recursive";
-    public const string Shallow = "shallow";
-    public const string Off = "off";
+    /// <summary>Every level of submodules is checked out.</summary>
+    Recursive,
+
+    /// <summary>Only the repository's own submodules; theirs stay empty folders.</summary>
+    Shallow,
+
+    /// <summary>Submodules stay empty folders.</summary>
+    Off,
 }
 
 /// <summary>One <c>--credential</c>: a user name and password (or a file holding it) for URLs under <see cref="Url"/>.</summary>

@@ -72,10 +72,6 @@ public static class GitSyncOptionsValidation
         {
             yield return error;
         }
-        if (options.Submodules is not (SubmoduleModes.Off or SubmoduleModes.Recursive or SubmoduleModes.Shallow))
-        {
-            yield return $"--submodules '{options.Submodules}' is not a mode: give recursive, shallow or off";
-        }
         foreach (var error in SignatureVerification.SignatureVerificationOptions.Validate(options))
         {
             yield return error;

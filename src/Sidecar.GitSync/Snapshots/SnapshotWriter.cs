@@ -26,7 +26,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         var sparse = options.SparseCheckoutFile.Length > 0 ? SparseCheckoutPatterns.Load(options.SparseCheckoutFile) : null;
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
-        using var submodules = options.Submodules == SubmoduleModes.Off ? null : new SubmoduleStores(options, logger);
+        using var submodules = options.Submodules == SubmoduleMode.Off ? null : new SubmoduleStores(options, logger);
         var walk = new Walk(folder, statistics, submodules, cancellationToken, statistics.Index);
         var superproject = new SubmoduleParent(commit.Tree, options.Repo, Path.Combine(Path.GetFullPath(options.Root), ".git", "modules"), 0, "");
         WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, "",
@@ -120,9 +120,9 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     private void WriteSubmodule(TreeEntry entry, TreeEntry? before, string path, string? previousPath, string relative,
         SubmoduleParent parent, Walk walk)
     {
-        if (walk.Submodules is null || (options.Submodules == SubmoduleModes.Shallow && parent.Level > 0))
+        if (walk.Submodules is null || (options.Submodules == SubmoduleMode.Shallow && parent.Level > 0))
         {
-            logger.LogDebug("Left the submodule at {Path} empty (--submodules={Mode})", Path.GetRelativePath(walk.SnapshotRoot, path), options.Submodules);
+            logger.LogDebug("Left the submodule at {Path} empty (--submodules={Mode})", Path.GetRelativePath(walk.SnapshotRoot, path), options.Submodules.ToString().ToLowerInvariant());
             return;
         }
         var checkout = walk.Submodules.Checkout(parent, relative, entry.Target.Id, walk.CancellationToken);
