@@ -18,7 +18,7 @@ public sealed record RefreshedCredential(string Username, string Password);
 /// A failure fails the sync ("credential refresh failed"), so the next sync tries again. The result is offered for
 /// URLs on the host of <c>--repo</c>, ahead of <c>--username</c> and <c>--credential</c>.
 /// </summary>
-public sealed class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry telemetry, TimeProvider timeProvider, ILogger<CredentialRefresh> logger) : IDisposable
+public sealed partial class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry telemetry, TimeProvider timeProvider, ILogger<CredentialRefresh> logger) : IDisposable
 {
     private static readonly TimeSpan AskPassTimeout = TimeSpan.FromSeconds(1);
     private readonly HttpClient client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
@@ -92,7 +92,7 @@ public sealed class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry t
                     break;
             }
         }
-        logger.LogDebug("Credentials for {Repo} read from the askpass URL", GitSynchronizer.RepoForLogs(options.Repo));
+        LogAskPassRead(GitSynchronizer.RepoForLogs(options.Repo));
         return new RefreshedCredential(username, password);
     }
 
@@ -130,7 +130,7 @@ public sealed class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry t
         }
         using var token = JsonDocument.Parse(body);
         var expires = token.RootElement.GetProperty("expires_at").GetDateTimeOffset();
-        logger.LogInformation("GitHub App installation token minted for {Repo}, valid until {Expiry:O}", GitSynchronizer.RepoForLogs(options.Repo), expires);
+        LogTokenMinted(GitSynchronizer.RepoForLogs(options.Repo), expires);
         // GitHub takes any non-empty user name with an installation token; git-sync sends "-".
         return (new RefreshedCredential("-", token.RootElement.GetProperty("token").GetString() ?? ""), expires);
     }
@@ -144,4 +144,10 @@ public sealed class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry t
     }
 
     public void Dispose() => client.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Credentials for {Repo} read from the askpass URL")]
+    private partial void LogAskPassRead(string repo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "GitHub App installation token minted for {Repo}, valid until {Expiry:O}")]
+    private partial void LogTokenMinted(string repo, DateTimeOffset expiry);
 }

@@ -50,6 +50,7 @@ public static partial class SshNegotiationFilter
             while (poll(ref descriptor, 1, -1) < 0 && Marshal.GetLastPInvokeError() == EINTR)
             {
             }
+            // The main thread is blocked in a read of stdin that nothing in .NET can cancel: ending the process is the way out.
             Environment.Exit(0);
         }) { IsBackground = true };
         watcher.Start();

@@ -1,4 +1,5 @@
 using LibGit2Sharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using LibGit2Sharp.Handlers;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Sync;
@@ -21,7 +22,7 @@ public sealed record SubmoduleCheckout(GitModule Module, Repository Repository, 
 /// is fetched by its id; when the remote refuses that, its branches and tags are fetched and the commit
 /// looked up among them. Every failure is a <see cref="SyncException"/> naming the submodule, URL and commit.
 /// </summary>
-public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : IDisposable
+public sealed partial class SubmoduleStores(GitSyncOptions options, ILogger logger) : IDisposable
 {
     private const string RemoteName = "origin";
     private const string FetchedRef = "refs/sidecar/fetched";
@@ -166,7 +167,7 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         {
             cancellationToken.ThrowIfCancellationRequested();
             // Servers that refuse a commit id in "want" still serve their branches and tags.
-            logger.LogDebug("Fetching {Sha} of submodule {Name} by its id failed ({Error}); fetching its branches and tags", sha.Sha, module.Name, byId.Message);
+            LogFetchByIdFailed(sha.Sha, module.Name, byId.Message);
             try
             {
                 ShallowFetch.Fetch(repository, RemoteName, ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"], fetchOptions, depth);
@@ -182,7 +183,7 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         cancellationToken.ThrowIfCancellationRequested();
         var commit = repository.Lookup<Commit>(sha)
             ?? throw new SyncException($"submodule '{module.Name}' at '{display}': commit {sha.Sha} was not found at '{shown}': push that commit to the submodule's remote, or commit a gitlink that names one it has");
-        logger.LogInformation("Fetched submodule {Name} at {Path}: {Revision} from {Url} (depth {Depth})", module.Name, display, sha.Sha, shown, options.Depth);
+        LogSubmoduleFetched(module.Name, display, sha.Sha, shown, options.Depth);
         return commit;
     }
 
@@ -194,4 +195,10 @@ public sealed class SubmoduleStores(GitSyncOptions options, ILogger logger) : ID
         }
         stores.Clear();
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetching {Sha} of submodule {Name} by its id failed ({Error}); fetching its branches and tags")]
+    private partial void LogFetchByIdFailed(string sha, string name, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fetched submodule {Name} at {Path}: {Revision} from {Url} (depth {Depth})")]
+    private partial void LogSubmoduleFetched(string name, string path, string revision, string url, int depth);
 }

@@ -6,7 +6,7 @@ using Sidecar.GitSync.Telemetry;
 namespace Sidecar.GitSync.Hooks;
 
 /// <summary><c>--exechook-command</c>: runs the program (no arguments) in the published snapshot, with <c>GITSYNC_HASH</c> set.</summary>
-public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher, ILogger<Exechook> logger) : IPublishHook
+public sealed partial class Exechook(GitSyncOptions options, SnapshotPublisher publisher, ILogger<Exechook> logger) : IPublishHook
 {
     public string Name => "exechook";
 
@@ -31,8 +31,7 @@ public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            logger.LogWarning("--exechook-command '{Command}' could not be started ({Error}): give the path of an executable file",
-                options.ExechookCommand, e.Message);
+            LogNotStarted(options.ExechookCommand, e.Message);
             return false;
         }
         var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(cancellationToken), process.StandardError.ReadToEndAsync(cancellationToken));
@@ -47,20 +46,30 @@ public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
-            logger.LogWarning("Exechook {Command} for {Revision} did not finish within {Timeout} (--exechook-timeout) and was killed",
-                options.ExechookCommand, sha, GoDuration.Format(options.ExechookTimeout));
+            LogTimedOut(options.ExechookCommand, sha, GoDuration.Format(options.ExechookTimeout));
             return false;
         }
         var text = await output;
         activity?.SetTag("process.exit.code", process.ExitCode);
         if (process.ExitCode == 0)
         {
-            logger.LogInformation("Exechook {Command} for {Revision} succeeded; output: {Output}", options.ExechookCommand, sha, (text[0] + text[1]).Trim());
+            LogSucceeded(options.ExechookCommand, sha, (text[0] + text[1]).Trim());
             return true;
         }
-        logger.LogWarning("Exechook {Command} for {Revision} exited {ExitCode}; output: {Output}",
-            options.ExechookCommand, sha, process.ExitCode, (text[0] + text[1]).Trim());
+        LogFailed(options.ExechookCommand, sha, process.ExitCode, (text[0] + text[1]).Trim());
         activity?.SetStatus(ActivityStatusCode.Error);
         return false;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "--exechook-command '{Command}' could not be started ({Error}): give the path of an executable file")]
+    private partial void LogNotStarted(string command, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Exechook {Command} for {Revision} did not finish within {Timeout} (--exechook-timeout) and was killed")]
+    private partial void LogTimedOut(string command, string revision, string timeout);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exechook {Command} for {Revision} succeeded; output: {Output}")]
+    private partial void LogSucceeded(string command, string revision, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Exechook {Command} for {Revision} exited {ExitCode}; output: {Output}")]
+    private partial void LogFailed(string command, string revision, int exitCode, string output);
 }

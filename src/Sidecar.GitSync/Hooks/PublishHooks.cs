@@ -23,7 +23,7 @@ public sealed record HookRequest(string Sha, ActivityContext SyncTrace);
 /// One queue per hook: the newest revision wins (an older one still waiting is dropped), and a failed run is
 /// tried again after the hook's backoff unless a newer revision has arrived meanwhile.
 /// </summary>
-public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemetry telemetry, ILogger<PublishHooks> logger) : BackgroundService
+public sealed partial class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemetry telemetry, ILogger<PublishHooks> logger) : BackgroundService
 {
     private readonly List<(IPublishHook Hook, Channel<HookRequest> Queue)> queues = hooks
         .Select(h => (h, Channel.CreateBounded<HookRequest>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest })))
@@ -68,10 +68,10 @@ public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemet
                     await Task.Delay(hook.Backoff, stoppingToken);
                     if (reader.TryPeek(out _))
                     {
-                        logger.LogInformation("The {Hook} for {Revision} is not retried: a newer revision is waiting", hook.Name, request.Sha);
+                        LogSuperseded(hook.Name, request.Sha);
                         break;
                     }
-                    logger.LogInformation("Retrying the {Hook} for {Revision}", hook.Name, request.Sha);
+                    LogRetrying(hook.Name, request.Sha);
                 }
             }
         }
@@ -89,10 +89,19 @@ public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemet
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(e, "The {Hook} for {Revision} failed: {Error}", hook.Name, request.Sha, e.Message);
+            LogHookFailed(e, hook.Name, request.Sha, e.Message);
             succeeded = false;
         }
         telemetry.RecordHook(hook.Name, succeeded);
         return succeeded;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {Hook} for {Revision} is not retried: a newer revision is waiting")]
+    private partial void LogSuperseded(string hook, string revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retrying the {Hook} for {Revision}")]
+    private partial void LogRetrying(string hook, string revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Hook} for {Revision} failed: {Error}")]
+    private partial void LogHookFailed(Exception exception, string hook, string revision, string error);
 }

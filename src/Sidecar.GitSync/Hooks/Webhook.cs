@@ -8,7 +8,7 @@ namespace Sidecar.GitSync.Hooks;
 /// <c>--webhook-url</c>: one HTTP call per published revision, with header <c>Gitsync-Hash: SHA</c>, and
 /// <c>Authorization: Bearer</c> with <c>$GITSYNC_WEBHOOK_TOKEN</c> when it is set (git-sync has no way to authenticate its webhook).
 /// </summary>
-public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : IPublishHook, IDisposable
+public sealed partial class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : IPublishHook, IDisposable
 {
     // The URL as logs show it: a token in its user-info or query would otherwise be printed at every publish.
     private readonly string url = ForLogs(options.WebhookUrl);
@@ -47,7 +47,7 @@ public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : I
                     }
                     request.Dispose();
                 }, TaskScheduler.Default);
-            logger.LogInformation("Webhook {Method} {Url} for {Revision} sent (fire and forget)", options.WebhookMethod, url, sha);
+            LogSent(options.WebhookMethod, url, sha);
             return true;
         }
         using var disposeRequest = request;
@@ -60,17 +60,15 @@ public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : I
             activity?.SetTag("http.response.status_code", status);
             if (status == options.WebhookSuccessStatus)
             {
-                logger.LogInformation("Webhook {Method} {Url} for {Revision} answered {Status}", options.WebhookMethod, url, sha, status);
+                LogAnswered(options.WebhookMethod, url, sha, status);
                 return true;
             }
-            logger.LogWarning("Webhook {Method} {Url} for {Revision} answered {Status}, not {Expected} (--webhook-success-status); retrying in {Backoff}",
-                options.WebhookMethod, url, sha, status, options.WebhookSuccessStatus, GoDuration.Format(Backoff));
+            LogUnexpectedStatus(options.WebhookMethod, url, sha, status, options.WebhookSuccessStatus, GoDuration.Format(Backoff));
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var reason = e is OperationCanceledException ? $"no answer within {GoDuration.Format(options.WebhookTimeout)} (--webhook-timeout)" : e.Message;
-            logger.LogWarning("Webhook {Method} {Url} for {Revision} failed: {Error}; retrying in {Backoff}",
-                options.WebhookMethod, url, sha, reason, GoDuration.Format(Backoff));
+            LogCallFailed(options.WebhookMethod, url, sha, reason, GoDuration.Format(Backoff));
         }
         activity?.SetStatus(ActivityStatusCode.Error);
         return false;
@@ -83,4 +81,16 @@ public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : I
         Uri.TryCreate(url, UriKind.Absolute, out var uri)
             ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)
             : "(not a URL)";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Method} {Url} for {Revision} sent (fire and forget)")]
+    private partial void LogSent(string method, string url, string revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Method} {Url} for {Revision} answered {Status}")]
+    private partial void LogAnswered(string method, string url, string revision, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Method} {Url} for {Revision} answered {Status}, not {Expected} (--webhook-success-status); retrying in {Backoff}")]
+    private partial void LogUnexpectedStatus(string method, string url, string revision, int status, int expected, string backoff);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Method} {Url} for {Revision} failed: {Error}; retrying in {Backoff}")]
+    private partial void LogCallFailed(string method, string url, string revision, string error, string backoff);
 }

@@ -11,7 +11,7 @@ namespace Sidecar.GitSync.Http;
 /// knows <c>--webhook-secret</c> as GitHub does (<c>X-Hub-Signature-256: sha256=HMAC(body)</c>) or as GitLab does
 /// (<c>X-Gitlab-Token: SECRET</c>); anything else gets 401 and is counted.
 /// </summary>
-public static class SyncNowEndpoint
+public static partial class SyncNowEndpoint
 {
     private const int MaxBody = 1024 * 1024;
 
@@ -30,7 +30,7 @@ public static class SyncNowEndpoint
             if (body is null || !IsAuthentic(request, body, options.WebhookSecret))
             {
                 telemetry.RecordRefusedSyncRequest();
-                logger.LogWarning("Refused POST /sync from {Remote}: no valid X-Hub-Signature-256 or X-Gitlab-Token", request.HttpContext.Connection.RemoteIpAddress);
+                LogRefused(logger, request.HttpContext.Connection.RemoteIpAddress);
                 return Results.Text("unauthorized: sign the body with X-Hub-Signature-256 (HMAC-SHA256 of --webhook-secret) or send X-Gitlab-Token\n",
                     statusCode: StatusCodes.Status401Unauthorized);
             }
@@ -74,4 +74,7 @@ public static class SyncNowEndpoint
         }
         return buffer.ToArray();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused POST /sync from {Remote}: no valid X-Hub-Signature-256 or X-Gitlab-Token")]
+    private static partial void LogRefused(ILogger logger, System.Net.IPAddress? remote);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using LibGit2Sharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
 
@@ -55,7 +56,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         }
         if (replaced)
         {
-            logger.LogWarning("{Path} is not a worktree of {Revision} made by this sidecar; writing it again", final, commit.Sha);
+            LogNotOurWorktree(final, commit.Sha);
         }
         Directory.CreateDirectory(WorktreesDirectory);
         var temporary = Path.Combine(WorktreesDirectory, $"{TemporaryPrefix}{commit.Sha}-{Guid.NewGuid():N}");
@@ -103,7 +104,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
             File.Delete(temporary);
             throw new SyncException($"could not replace the link '{linkPath}': {error}; check that it is not a real folder and that the root is writable");
         }
-        logger.LogInformation("Published {Revision} at {Link} -> {Target}", sha, linkPath, relativeTarget);
+        LogPublished(sha, linkPath, relativeTarget);
         if (replaced is not null && replaced != sha)
         {
             // The folder's modification time records when it was replaced, so --stale-worktree-timeout survives restarts.
@@ -113,7 +114,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                logger.LogWarning(e, "Could not mark {Revision} as replaced; it will be removed at the next cleanup", replaced);
+                LogNotMarked(e, replaced);
             }
         }
     }
@@ -133,7 +134,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         {
             foreach (var entry in Directory.EnumerateFileSystemEntries(linkDirectory, linkLeftovers + "*"))
             {
-                logger.LogInformation("Removing {Path}: a link left by an interrupted publish", entry);
+                LogRemovingLink(entry);
                 DeleteQuietly(entry);
                 removed++;
             }
@@ -157,7 +158,7 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
             {
                 continue;
             }
-            logger.LogInformation("Removing {Path}: {Reason}", entry,
+            LogRemoving(entry,
                 isSnapshot ? "a replaced snapshot" : name.StartsWith(TemporaryPrefix, StringComparison.Ordinal) ? "left by an interrupted sync" : "not a snapshot");
             DeleteQuietly(entry);
             removed++;
@@ -173,12 +174,12 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         {
             if (GitWorktree.Prune(GitDirectory) is > 0 and var pruned)
             {
-                logger.LogDebug("Pruned {Count} worktree entries of removed snapshots from {GitDirectory}", pruned, GitDirectory);
+                LogPruned(pruned, GitDirectory);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(e, "Could not prune the worktree entries in {GitDirectory}; it will be tried again after the next sync", GitDirectory);
+            LogNotPruned(e, GitDirectory);
         }
     }
 
@@ -205,11 +206,35 @@ public sealed partial class SnapshotPublisher(GitSyncOptions options, SnapshotWr
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(e, "Could not remove {Path}; it will be tried again after the next sync", path);
+            LogNotRemoved(e, path);
         }
     }
 
     // rename(2) itself: the swap must be one atomic call that replaces the old link, whatever it points at; .NET has no such call.
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int rename(string oldPath, string newPath);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is not a worktree of {Revision} made by this sidecar; writing it again")]
+    private partial void LogNotOurWorktree(string path, string revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Published {Revision} at {Link} -> {Target}")]
+    private partial void LogPublished(string revision, string link, string target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not mark {Revision} as replaced; it will be removed at the next cleanup")]
+    private partial void LogNotMarked(Exception exception, string revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removing {Path}: a link left by an interrupted publish")]
+    private partial void LogRemovingLink(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removing {Path}: {Reason}")]
+    private partial void LogRemoving(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} worktree entries of removed snapshots from {GitDirectory}")]
+    private partial void LogPruned(int count, string gitDirectory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not prune the worktree entries in {GitDirectory}; it will be tried again after the next sync")]
+    private partial void LogNotPruned(Exception exception, string gitDirectory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Path}; it will be tried again after the next sync")]
+    private partial void LogNotRemoved(Exception exception, string path);
 }

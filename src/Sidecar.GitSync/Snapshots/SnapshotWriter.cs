@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using LibGit2Sharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
 
@@ -109,7 +110,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
                     WriteSubmodule(entry, before, path, previousPath, relative, parent, walk);
                     break;
                 default:
-                    logger.LogInformation("Skipped {Path}: an entry of mode {Mode}", Path.GetRelativePath(snapshotRoot, path), entry.Mode);
+                    LogSkipped(Path.GetRelativePath(snapshotRoot, path), entry.Mode);
                     statistics.Skipped++;
                     break;
             }
@@ -122,7 +123,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     {
         if (walk.Submodules is null || (options.Submodules == SubmoduleMode.Shallow && parent.Level > 0))
         {
-            logger.LogDebug("Left the submodule at {Path} empty (--submodules={Mode})", Path.GetRelativePath(walk.SnapshotRoot, path), options.Submodules.ToString().ToLowerInvariant());
+            LogSubmoduleLeftEmpty(Path.GetRelativePath(walk.SnapshotRoot, path), options.Submodules.ToString().ToLowerInvariant());
             return;
         }
         var checkout = walk.Submodules.Checkout(parent, relative, entry.Target.Id, walk.CancellationToken);
@@ -171,8 +172,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
             && (resolved + Path.DirectorySeparatorChar).StartsWith(snapshotRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         if (!inside)
         {
-            logger.LogWarning("Refused the symlink {Path} -> {Target}: it points outside the snapshot",
-                Path.GetRelativePath(snapshotRoot, path), target);
+            LogSymlinkRefused(Path.GetRelativePath(snapshotRoot, path), target);
             statistics.Skipped++;
             return false;
         }
@@ -184,6 +184,15 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
     // .NET creates symbolic links only (File.CreateSymbolicLink); a hard link needs link(2).
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int link(string existingPath, string newPath);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Skipped {Path}: an entry of mode {Mode}")]
+    private partial void LogSkipped(string path, Mode mode);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Left the submodule at {Path} empty (--submodules={Mode})")]
+    private partial void LogSubmoduleLeftEmpty(string path, string mode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused the symlink {Path} -> {Target}: it points outside the snapshot")]
+    private partial void LogSymlinkRefused(string path, string target);
 }
 
 /// <summary>What stays the same across one snapshot's folders and submodules.</summary>

@@ -5,7 +5,7 @@ using Sidecar.GitSync.CommandLine;
 namespace Sidecar.GitSync.Sync;
 
 /// <summary><c>--error-file</c>: the last error as JSON, replaced atomically; removed after a good sync.</summary>
-public sealed class ErrorFile(GitSyncOptions options, TimeProvider timeProvider, ILogger<ErrorFile> logger)
+public sealed partial class ErrorFile(GitSyncOptions options, TimeProvider timeProvider, ILogger<ErrorFile> logger)
 {
     public string Path => options.UnderRoot(options.ErrorFile);
 
@@ -31,9 +31,12 @@ public sealed class ErrorFile(GitSyncOptions options, TimeProvider timeProvider,
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(e, "Could not remove the error file {Path}", Path);
+            LogNotRemoved(e, Path);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the error file {Path}")]
+    private partial void LogNotRemoved(Exception exception, string path);
 }
 
 /// <summary>
@@ -56,7 +59,7 @@ internal sealed partial class ErrorReportJson : JsonSerializerContext
 }
 
 /// <summary>Writes a file under a temporary name in the same folder and renames it into place.</summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     public static void Write(string path, byte[] content, ILogger logger)
     {
@@ -69,7 +72,10 @@ public static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(e, "Could not write {Path}", path);
+            LogNotWritten(logger, e, path);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {Path}")]
+    private static partial void LogNotWritten(ILogger logger, Exception exception, string path);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LibGit2Sharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using Sidecar.GitSync.SignatureVerification;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
@@ -14,7 +15,7 @@ namespace Sidecar.GitSync.Sync;
 /// stop; else fetch it, write its snapshot, publish it with an atomic link swap, and clean up.
 /// Syncs never overlap, and each is bounded by <c>--sync-timeout</c>.
 /// </summary>
-public sealed class GitSynchronizer(
+public sealed partial class GitSynchronizer(
     GitSyncOptions options,
     SnapshotPublisher publisher,
     SyncStatus status,
@@ -107,7 +108,8 @@ public sealed class GitSynchronizer(
                 SyncException => e.Message,
                 _ => $"{e.GetType().Name}: {e.Message}",
             };
-            logger.LogError(e is SyncException or OperationCanceledException or LibGit2SharpException ? null : e, "Sync of {Repo} at {Ref} failed: {Error}; published: {Revision}",
+            // The stack only for what is not a named failure.
+            LogSyncFailed(e is SyncException or OperationCanceledException or LibGit2SharpException ? null : e,
                 RepoForLogs(options.Repo), options.Ref, message, publisher.CurrentRevision() ?? "no revision");
             activity?.SetStatus(ActivityStatusCode.Error, message);
             activity?.AddException(e);
@@ -187,16 +189,14 @@ public sealed class GitSynchronizer(
                 gc?.SetTag("gitsync.gc.objects", done.Objects);
                 gc?.SetTag("gitsync.gc.packs_removed", done.PacksRemoved);
                 gc?.SetTag("gitsync.gc.loose_removed", done.LooseRemoved);
-                logger.LogInformation("gc: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
-                    done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+                LogCollected(done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
             }
             // The submodule stores, each by its own thresholds under auto.
             var modules = GitGarbageCollector.CollectSubmodules(GitDirectory, keep, Needed);
             gc?.SetTag("gitsync.gc.submodule_stores_repacked", modules.Count);
             foreach (var (store, done) in modules)
             {
-                logger.LogInformation("gc of submodule store {Store}: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}",
-                    Path.GetRelativePath(GitDirectory, store), done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
+                LogSubmoduleStoreCollected(Path.GetRelativePath(GitDirectory, store), done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
             }
         }
         catch (Exception e)
@@ -204,8 +204,7 @@ public sealed class GitSynchronizer(
             gc?.SetStatus(ActivityStatusCode.Error, e.Message);
             gc?.AddException(e);
             // Not retried at every poll (a repack is costly): the next publish tries again.
-            logger.LogWarning(e, "gc ({Mode}) of {GitDirectory} failed: {Error}; the sync is not affected and the next publish tries again",
-                options.GitGc.ToString().ToLowerInvariant(), GitDirectory, e.Message);
+            LogCollectFailed(e, options.GitGc.ToString().ToLowerInvariant(), GitDirectory, e.Message);
         }
     }
 
@@ -227,7 +226,7 @@ public sealed class GitSynchronizer(
         {
             // The remote answered but the local object store failed us: start it afresh, once.
             Repairable = false;
-            logger.LogWarning(e, "The object store failed ({Error}); removing {GitDirectory} and syncing again", e.Message, GitDirectory);
+            LogStoreRecreated(e, e.Message, GitDirectory);
             activity?.AddEvent(new ActivityEvent("object store re-created"));
             GitRepository.Wipe(GitDirectory);
             return SyncWithRepository(activity, started, cancellationToken);
@@ -269,7 +268,7 @@ public sealed class GitSynchronizer(
     {
         var current = publisher.CurrentRevision();
         using var repository = GitRepository.Open(options.Root, options.Repo, GitCredentials.For(options),
-            repaired: path => logger.LogWarning("{GitDirectory} is corrupt or half-written; creating it afresh", path));
+            repaired: LogStoreRepaired);
         repository.ConfigureSsh(options);
         repository.ConfigureFetch = fetchOptions => TransportSettings.Apply(fetchOptions, options);
         options.GitConfigSettings.ApplyTo(repository.GitDirectory);
@@ -287,7 +286,7 @@ public sealed class GitSynchronizer(
             if (remote.Sha == current && publisher.IsIntact(current))
             {
                 fetch?.SetTag("gitsync.fetched", false);
-                logger.LogDebug("No change: {Ref} is still {Revision}", options.Ref, current);
+                LogNoChange(options.Ref, current);
                 if (!syncedOnce)
                 {
                     // git-sync fetches at the first sync of a process whatever it finds, and counts it.
@@ -303,11 +302,11 @@ public sealed class GitSynchronizer(
             if (depth != options.Depth && !depthWarned)
             {
                 depthWarned = true;
-                logger.LogWarning("--depth={Depth} is not possible for {Reason}: all history is fetched", options.Depth, repository.FullHistoryReason);
+                LogFullHistory(options.Depth, repository.FullHistoryReason);
             }
             commit = repository.Fetch(remote, depth, cancellationToken);
             fetch?.SetTag("gitsync.fetched", true);
-            logger.LogInformation("Fetched {Revision} for {Ref} (depth {Depth})", commit.Sha, options.Ref, depth);
+            LogFetched(commit.Sha, options.Ref, depth);
             tagObject = remote.TagObject;
         }
 
@@ -326,8 +325,7 @@ public sealed class GitSynchronizer(
             snapshot?.SetTag("gitsync.reused", statistics is null);
             if (statistics is not null)
             {
-                logger.LogInformation("Wrote snapshot {Revision}: {Files} files; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked",
-                    commit.Sha, statistics.Files, statistics.Written, statistics.BytesWritten, statistics.Linked);
+                LogSnapshotWritten(commit.Sha, statistics.Files, statistics.Written, statistics.BytesWritten, statistics.Linked);
             }
         }
 
@@ -355,4 +353,34 @@ public sealed class GitSynchronizer(
             ? new UriBuilder(uri) { UserName = uri.UserInfo.Split(':')[0], Password = "", Query = "" }.Uri.ToString()
             : uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sync of {Repo} at {Ref} failed: {Error}; published: {Revision}")]
+    private partial void LogSyncFailed(Exception? exception, string repo, string @ref, string error, string revision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "gc: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}")]
+    private partial void LogCollected(int objects, int packsRemoved, int looseRemoved, string duration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "gc of submodule store {Store}: {Objects} objects in 1 pack, {PacksRemoved} packs/{LooseRemoved} loose removed, took {Duration}")]
+    private partial void LogSubmoduleStoreCollected(string store, int objects, int packsRemoved, int looseRemoved, string duration);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "gc ({Mode}) of {GitDirectory} failed: {Error}; the sync is not affected and the next publish tries again")]
+    private partial void LogCollectFailed(Exception exception, string mode, string gitDirectory, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The object store failed ({Error}); removing {GitDirectory} and syncing again")]
+    private partial void LogStoreRecreated(Exception exception, string error, string gitDirectory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{GitDirectory} is corrupt or half-written; creating it afresh")]
+    private partial void LogStoreRepaired(string gitDirectory);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No change: {Ref} is still {Revision}")]
+    private partial void LogNoChange(string @ref, string revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "--depth={Depth} is not possible for {Reason}: all history is fetched")]
+    private partial void LogFullHistory(int depth, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fetched {Revision} for {Ref} (depth {Depth})")]
+    private partial void LogFetched(string revision, string @ref, int depth);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote snapshot {Revision}: {Files} files; {Written} written ({BytesWritten} bytes), {Linked} unchanged and hard-linked")]
+    private partial void LogSnapshotWritten(string revision, int files, int written, long bytesWritten, int linked);
 }

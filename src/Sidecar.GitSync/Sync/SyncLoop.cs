@@ -9,7 +9,7 @@ namespace Sidecar.GitSync.Sync;
 /// first success it waits <c>--init-period</c> and allows <c>--init-max-failures</c>; after it, <c>--period</c>
 /// and <c>--max-failures</c>. Exceeding the allowed consecutive failures stops the process with exit code 1.
 /// </summary>
-public sealed class SyncLoop(
+public sealed partial class SyncLoop(
     GitSyncOptions options,
     GitSynchronizer synchronizer,
     SyncTrigger trigger,
@@ -20,8 +20,7 @@ public sealed class SyncLoop(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.LogInformation("Syncing {Repo} at {Ref} into {Link} every {Period}",
-            GitSynchronizer.RepoForLogs(options.Repo), options.Ref, options.LinkPath, GoDuration.Format(options.Period));
+        LogStarting(GitSynchronizer.RepoForLogs(options.Repo), options.Ref, options.LinkPath, GoDuration.Format(options.Period));
         using var signal = RegisterSignal();
         var succeededOnce = false;
         var failures = 0;
@@ -44,8 +43,7 @@ public sealed class SyncLoop(
                     : (options.InitMaxFailures.Value, "--init-max-failures");
                 if (limit >= 0 && failures > limit)
                 {
-                    logger.LogCritical("Giving up after {Failures} consecutive failed sync(s), more than {Flag}={Limit}; last error: {Error}",
-                        failures, flag, limit, outcome.Error);
+                    LogGivingUp(failures, flag, limit, outcome.Error);
                     status.ExitCode = 1;
                     lifetime.StopApplication();
                     return;
@@ -67,12 +65,24 @@ public sealed class SyncLoop(
         {
             return null;
         }
-        logger.LogInformation("Signal {Signal} starts a sync", options.SyncOnSignal);
+        LogSignalRegistered(options.SyncOnSignal);
         return PosixSignalRegistration.Create(signal, context =>
         {
             context.Cancel = true;
-            logger.LogInformation("Received {Signal}: syncing now", options.SyncOnSignal);
+            LogSignalReceived(options.SyncOnSignal);
             trigger.Wake();
         });
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Syncing {Repo} at {Ref} into {Link} every {Period}")]
+    private partial void LogStarting(string repo, string @ref, string link, string period);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Giving up after {Failures} consecutive failed sync(s), more than {Flag}={Limit}; last error: {Error}")]
+    private partial void LogGivingUp(int failures, string flag, int limit, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Signal {Signal} starts a sync")]
+    private partial void LogSignalRegistered(string signal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Received {Signal}: syncing now")]
+    private partial void LogSignalReceived(string signal);
 }

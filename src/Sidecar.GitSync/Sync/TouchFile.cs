@@ -3,7 +3,7 @@ using Sidecar.GitSync.CommandLine;
 namespace Sidecar.GitSync.Sync;
 
 /// <summary><c>--touch-file</c>: created or given a new modification time after each new publish.</summary>
-public sealed class TouchFile(GitSyncOptions options, TimeProvider timeProvider, ILogger<TouchFile> logger)
+public sealed partial class TouchFile(GitSyncOptions options, TimeProvider timeProvider, ILogger<TouchFile> logger)
 {
     public void Touch()
     {
@@ -22,7 +22,10 @@ public sealed class TouchFile(GitSyncOptions options, TimeProvider timeProvider,
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(e, "Could not touch {Path}", path);
+            LogNotTouched(e, path);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not touch {Path}")]
+    private partial void LogNotTouched(Exception exception, string path);
 }
