@@ -185,7 +185,7 @@ public sealed class HookTests : IAsyncLifetime
 
         await using var succeeding = GitSyncApp.Build(bed.Options(o => o.ExechookCommand = "/bin/true"));
         Assert.Equal(0, await GitSyncApp.RunOnceAsync(succeeding));
-        Assert.Equal(1, succeeding.Services.GetRequiredService<GitSyncTelemetry>().HookCounts[("exechook", "success")]);
+        Assert.Equal(1, succeeding.Services.GetRequiredService<GitSyncTelemetry>().Totals.HookCounts[("exechook", "success")]);
     }
 
     [Fact]
