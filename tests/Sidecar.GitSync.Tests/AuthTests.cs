@@ -1,6 +1,5 @@
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Sync;
-using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

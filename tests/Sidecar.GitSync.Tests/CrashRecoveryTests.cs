@@ -1,6 +1,6 @@
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -2,7 +2,7 @@ using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
 using Sidecar.GitSync.CommandLine;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

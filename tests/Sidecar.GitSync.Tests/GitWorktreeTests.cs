@@ -1,5 +1,5 @@
 using Sidecar.DemoOrigin;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,4 +1,4 @@
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

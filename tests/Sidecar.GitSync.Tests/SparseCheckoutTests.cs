@@ -2,7 +2,7 @@ using Sidecar.DemoOrigin;
 using Sidecar.Tests;
 using Sidecar.GitSync.Git;
 using Sidecar.GitSync.Snapshots;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

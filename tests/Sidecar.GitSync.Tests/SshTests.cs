@@ -5,7 +5,6 @@ using Sidecar.Tests;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
 using Sidecar.GitSync.Sync;
-using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

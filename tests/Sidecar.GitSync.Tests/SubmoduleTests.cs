@@ -3,7 +3,7 @@ using Sidecar.DemoOrigin;
 using Sidecar.Tests;
 using Sidecar.GitSync.CommandLine;
 using Sidecar.GitSync.Git;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sidecar.GitSync.Git;
 using Sidecar.GitSync.Sync;
-using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,5 +1,5 @@
 using LibGit2Sharp;
-using Sidecar.GitSync.Telemetry;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Sidecar.GitSync.CommandLine;
-using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Sync;
 

@@ -1,5 +1,4 @@
 using Sidecar.GitSync.SignatureVerification;
-using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Sync;
 
@@ -74,3 +73,11 @@ public sealed class SyncStatus
 
 /// <summary>The result of one sync. <see cref="Revision"/> is what is published after it.</summary>
 public sealed record SyncResult(SyncOutcome Outcome, string? Revision, TimeSpan Duration, string? Error = null);
+
+/// <summary>How a sync ended: a new revision published, nothing changed, or an error (the last good revision stays).</summary>
+public enum SyncOutcome
+{
+    Success,
+    Noop,
+    Error,
+}
