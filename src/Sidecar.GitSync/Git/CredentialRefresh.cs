@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Sidecar.GitSync.CommandLine;
-using Sidecar.GitSync.Sync;
 using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Git;
@@ -39,7 +38,7 @@ public sealed partial class CredentialRefresh(GitSyncOptions options, GitSyncTel
             catch (Exception e) when (e is HttpRequestException or SyncException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 telemetry.RecordAskPass(succeeded: false);
-                throw new SyncException($"credential refresh failed: {Describe(e)}: check that --askpass-url '{GitSynchronizer.RepoForLogs(options.AskPassUrl)}' answers 200 with username= and password= lines", e);
+                throw new SyncException($"credential refresh failed: {Describe(e)}: check that --askpass-url '{RepositoryUrl.ForLogs(options.AskPassUrl)}' answers 200 with username= and password= lines", e);
             }
         }
         if (options.UsesGitHubApp && gitHubTokenExpiry < timeProvider.GetUtcNow().AddSeconds(30))
@@ -92,7 +91,7 @@ public sealed partial class CredentialRefresh(GitSyncOptions options, GitSyncTel
                     break;
             }
         }
-        LogAskPassRead(GitSynchronizer.RepoForLogs(options.Repo));
+        LogAskPassRead(RepositoryUrl.ForLogs(options.Repo));
         return new RefreshedCredential(username, password);
     }
 
@@ -130,7 +129,7 @@ public sealed partial class CredentialRefresh(GitSyncOptions options, GitSyncTel
         }
         using var token = JsonDocument.Parse(body);
         var expires = token.RootElement.GetProperty("expires_at").GetDateTimeOffset();
-        LogTokenMinted(GitSynchronizer.RepoForLogs(options.Repo), expires);
+        LogTokenMinted(RepositoryUrl.ForLogs(options.Repo), expires);
         // GitHub takes any non-empty user name with an installation token; git-sync sends "-".
         return (new RefreshedCredential("-", token.RootElement.GetProperty("token").GetString() ?? ""), expires);
     }

@@ -1,5 +1,4 @@
 using System.Text;
-using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Git;
 
@@ -150,7 +149,7 @@ public static class GitModules
                 var scheme = baseUrl.IndexOf("://", StringComparison.Ordinal);
                 if (slash < 0 || (scheme >= 0 && slash < scheme + 3) || baseUrl.EndsWith("://", StringComparison.Ordinal))
                 {
-                    throw new SyncException($"the submodule URL '{url}' climbs above '{GitSynchronizer.RepoForLogs(parentUrl)}': fix its url in .gitmodules");
+                    throw new SyncException($"the submodule URL '{url}' climbs above '{RepositoryUrl.ForLogs(parentUrl)}': fix its url in .gitmodules");
                 }
                 baseUrl = baseUrl[..slash];
             }

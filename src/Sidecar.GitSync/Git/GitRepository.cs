@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using LibGit2Sharp;
 using LibGit2Sharp.Handlers;
 using Sidecar.GitSync.CommandLine;
-using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Git;
 
@@ -346,14 +345,14 @@ public sealed partial class GitRepository : IDisposable
         }
         var messages = SshTransport.Messages(Path.Combine(GitDirectory, SshTransport.MessagesName));
         return messages.Length > 0 || e.Message.StartsWith("cannot run", StringComparison.Ordinal)
-            ? SshTransport.Explain(options, GitSynchronizer.RepoForLogs(options.Repo), messages, e.Message)
+            ? SshTransport.Explain(options, RepositoryUrl.ForLogs(options.Repo), messages, e.Message)
             : null;
     }
 
     // libgit2's words for the failures a user fixes, turned into the fix. The URL is shown without its password.
     private static string? Explain(LibGit2SharpException e, string url)
     {
-        var shown = GitSynchronizer.RepoForLogs(url);
+        var shown = RepositoryUrl.ForLogs(url);
         if (e.Message.Contains("authentication", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("401", StringComparison.Ordinal))
         {
             return $"the remote '{shown}' refused the credentials ({e.Message}; git: Authentication failed for '{shown}'): check --username with $GITSYNC_PASSWORD or --password-file, --credential, or the user in the URL";

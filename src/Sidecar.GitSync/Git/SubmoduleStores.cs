@@ -2,7 +2,6 @@ using LibGit2Sharp;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 using LibGit2Sharp.Handlers;
 using Sidecar.GitSync.CommandLine;
-using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Git;
 
@@ -61,7 +60,7 @@ public sealed partial class SubmoduleStores(GitSyncOptions options, ILogger logg
             // As git: a submodule is not "from the user", so file (default "user") and unknown protocols are refused.
             throw new SyncException(scheme == "file"
                 ? $"submodule '{module.Name}' at '{display}' has the local URL '{fetched}', which git refuses for submodules by default (protocol.file.allow=user): give --git-config=protocol.file.allow:always to allow it, or serve the submodule over http(s)"
-                : $"submodule '{module.Name}' at '{display}' has the URL '{GitSynchronizer.RepoForLogs(fetched)}', whose protocol '{scheme}' git does not allow for submodules: give --git-config=protocol.{scheme}.allow:always to allow it, or use an http(s) or ssh URL");
+                : $"submodule '{module.Name}' at '{display}' has the URL '{RepositoryUrl.ForLogs(fetched)}', whose protocol '{scheme}' git does not allow for submodules: give --git-config=protocol.{scheme}.allow:always to allow it, or use an http(s) or ssh URL");
         }
         var ssh = scheme == "ssh";
         var gitDirectory = Path.Combine(parent.ModulesDirectory, module.Name);
@@ -140,7 +139,7 @@ public sealed partial class SubmoduleStores(GitSyncOptions options, ILogger logg
 
     private Commit Fetch(Repository repository, GitModule module, string display, string url, ObjectId sha, bool ssh, bool local, CancellationToken cancellationToken)
     {
-        var shown = GitSynchronizer.RepoForLogs(url);
+        var shown = RepositoryUrl.ForLogs(url);
         var fetchOptions = new FetchOptions
         {
             TagFetchMode = TagFetchMode.None,

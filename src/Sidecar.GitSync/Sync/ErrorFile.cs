@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.Sync;
 
@@ -15,7 +16,7 @@ public sealed partial class ErrorFile(GitSyncOptions options, TimeProvider timeP
         {
             return;
         }
-        var report = new ErrorReport(error, timeProvider.GetUtcNow(), GitSynchronizer.RepoForLogs(options.Repo), options.Ref, "error syncing repo", error);
+        var report = new ErrorReport(error, timeProvider.GetUtcNow(), RepositoryUrl.ForLogs(options.Repo), options.Ref, "error syncing repo", error);
         AtomicFile.Write(Path, JsonSerializer.SerializeToUtf8Bytes(report, ErrorReportJson.Readable.ErrorReport), logger);
     }
 

@@ -43,7 +43,7 @@ public sealed partial class GitSynchronizer(
     {
         var started = timeProvider.GetTimestamp();
         using var activity = GitSyncTelemetry.ActivitySource.StartActivity("sync");
-        activity?.SetTag("gitsync.repo", RepoForLogs(options.Repo));
+        activity?.SetTag("gitsync.repo", RepositoryUrl.ForLogs(options.Repo));
         activity?.SetTag("gitsync.ref", options.Ref);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.SyncTimeout);
@@ -110,7 +110,7 @@ public sealed partial class GitSynchronizer(
             };
             // The stack only for what is not a named failure.
             LogSyncFailed(e is SyncException or OperationCanceledException or LibGit2SharpException ? null : e,
-                RepoForLogs(options.Repo), options.Ref, message, publisher.CurrentRevision() ?? "no revision");
+                RepositoryUrl.ForLogs(options.Repo), options.Ref, message, publisher.CurrentRevision() ?? "no revision");
             activity?.SetStatus(ActivityStatusCode.Error, message);
             activity?.AddException(e);
             result = new SyncResult(SyncOutcome.Error, publisher.CurrentRevision(), timeProvider.GetElapsedTime(started), message);
@@ -216,7 +216,7 @@ public sealed partial class GitSynchronizer(
         var scheme = GitConfigSettings.SchemeOf(options.GitConfigSettings.Rewrite(options.Repo));
         if (!options.GitConfigSettings.RepoProtocolAllowed(scheme))
         {
-            throw new SyncException($"--repo '{RepoForLogs(options.Repo)}' uses the {scheme} protocol, which --git-config refuses (protocol.{scheme}.allow or protocol.allow is never): remove that setting or give another URL");
+            throw new SyncException($"--repo '{RepositoryUrl.ForLogs(options.Repo)}' uses the {scheme} protocol, which --git-config refuses (protocol.{scheme}.allow or protocol.allow is never): remove that setting or give another URL");
         }
         try
         {
@@ -337,21 +337,6 @@ public sealed partial class GitSynchronizer(
             cleanedUp = true;
         }
         return new SyncResult(SyncOutcome.Success, commit.Sha, timeProvider.GetElapsedTime(started));
-    }
-
-    /// <summary>
-    /// The repo URL without its query and user-info, either of which may carry credentials, so it can be logged. An
-    /// ssh:// URL keeps its user name: it says which account the key is for, and is no secret (git@...).
-    /// </summary>
-    public static string RepoForLogs(string repo)
-    {
-        if (!Uri.TryCreate(repo, UriKind.Absolute, out var uri) || (uri.UserInfo.Length == 0 && uri.Query.Length == 0))
-        {
-            return repo;
-        }
-        return uri.Scheme == "ssh" && uri.UserInfo.Length > 0
-            ? new UriBuilder(uri) { UserName = uri.UserInfo.Split(':')[0], Password = "", Query = "" }.Uri.ToString()
-            : uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sync of {Repo} at {Ref} failed: {Error}; published: {Revision}")]

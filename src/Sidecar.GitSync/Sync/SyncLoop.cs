@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.Sync;
 
@@ -19,7 +20,7 @@ public sealed partial class SyncLoop(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarting(GitSynchronizer.RepoForLogs(options.Repo), options.Ref, options.LinkPath, GoDuration.Format(options.Period));
+        LogStarting(RepositoryUrl.ForLogs(options.Repo), options.Ref, options.LinkPath, GoDuration.Format(options.Period));
         using var signal = RegisterSignal();
         var succeededOnce = false;
         var failures = 0;
