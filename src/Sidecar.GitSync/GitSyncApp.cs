@@ -1,5 +1,12 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Hosting.Server;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Hooks;
+using Sidecar.GitSync.Http;
+using Sidecar.GitSync.Snapshots;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync;
 
@@ -112,6 +119,7 @@ public static partial class GitSyncApp
         logging.AddFilter("System", verbosity >= 5 ? LogLevel.Debug : LogLevel.Warning);
     }
 
+    // .NET sets modes per file (UnixFileMode), not the process umask that libgit2 and hooks inherit.
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
 

@@ -1,4 +1,7 @@
 using Sidecar.GitSync;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 // Run by the ssh script, between libgit2 and ssh (see SshNegotiationFilter).
 if (args is [SshNegotiationFilter.Argument])

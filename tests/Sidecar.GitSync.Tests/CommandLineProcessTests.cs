@@ -1,4 +1,5 @@
 using System.Net;
+using Sidecar.GitSync.CommandLine;
 
 namespace Sidecar.GitSync.Tests;
 

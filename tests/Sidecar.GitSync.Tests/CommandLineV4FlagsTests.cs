@@ -1,3 +1,5 @@
+using Sidecar.GitSync.CommandLine;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>

@@ -1,3 +1,7 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>

@@ -1,6 +1,8 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,4 +1,5 @@
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -59,7 +62,7 @@ public sealed class HookTests : IAsyncLifetime
         Assert.Equal(2, receiver.Calls.Count);
         receiver.Status = 200;
         await clock.AdvanceAsync(backoff, "the webhook is retried once more");
-        await Eventually.HoldsAsync(() => telemetry.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the retry succeeds");
+        await Eventually.HoldsAsync(() => telemetry.Totals.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the retry succeeds");
         // Nothing is left to retry.
         Assert.False(clock.IsWaiting(backoff));
         await app.StopAsync();
@@ -98,7 +101,7 @@ public sealed class HookTests : IAsyncLifetime
         Assert.Equal(second, app.Services.GetRequiredService<SyncStatus>().PublishedRevision);
         receiver.Status = 200;
         await clock.AdvanceAsync(backoff, "the hook waits to retry the first revision");
-        await Eventually.HoldsAsync(() => telemetry.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the newer revision takes over the queue");
+        await Eventually.HoldsAsync(() => telemetry.Totals.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the newer revision takes over the queue");
         await app.StopAsync();
 
         var hashes = receiver.Calls.Select(c => c.Hash).ToList();
@@ -140,7 +143,7 @@ public sealed class HookTests : IAsyncLifetime
         await clock.AdvanceAsync(timeout, "the call waits its timeout");
 
         Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Equal(1, app.Services.GetRequiredService<GitSyncTelemetry>().HookCounts[("webhook", "error")]);
+        Assert.Equal(1, app.Services.GetRequiredService<GitSyncTelemetry>().Totals.HookCounts[("webhook", "error")]);
     }
 
     [Fact]
@@ -160,7 +163,7 @@ public sealed class HookTests : IAsyncLifetime
         await app.StartAsync();
 
         await Eventually.HoldsAsync(() => !receiver.Calls.IsEmpty, "the webhook is called");
-        await Eventually.HoldsAsync(() => telemetry.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the call counts as a success");
+        await Eventually.HoldsAsync(() => telemetry.Totals.HookCounts.GetValueOrDefault(("webhook", "success")) == 1, "the call counts as a success");
         // Nothing waits to call it again.
         Assert.False(clock.IsWaiting(backoff));
         await app.StopAsync();
@@ -228,7 +231,7 @@ public sealed class HookTests : IAsyncLifetime
 
         await using var succeeding = GitSyncApp.Build(bed.Options(o => o.ExechookCommand = "/bin/true"));
         Assert.Equal(0, await GitSyncApp.RunOnceAsync(succeeding));
-        Assert.Equal(1, succeeding.Services.GetRequiredService<GitSyncTelemetry>().HookCounts[("exechook", "success")]);
+        Assert.Equal(1, succeeding.Services.GetRequiredService<GitSyncTelemetry>().Totals.HookCounts[("exechook", "success")]);
     }
 
     [Fact]
@@ -248,7 +251,7 @@ public sealed class HookTests : IAsyncLifetime
             await clock.AdvanceAsync(timeout, "the exechook runs and waits its timeout");
 
             Assert.Equal(1, await run.WaitAsync(TimeSpan.FromSeconds(20)));
-            Assert.Equal(1, app.Services.GetRequiredService<GitSyncTelemetry>().HookCounts[("exechook", "error")]);
+            Assert.Equal(1, app.Services.GetRequiredService<GitSyncTelemetry>().Totals.HookCounts[("exechook", "error")]);
         }
         finally
         {

@@ -1,5 +1,7 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,3 +1,5 @@
+using Sidecar.GitSync.Sync;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's ref and repo-switch cases: SHA, HEAD, branch and repo switches with the root kept, force-push.</summary>

@@ -1,6 +1,7 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

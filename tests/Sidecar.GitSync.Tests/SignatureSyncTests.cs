@@ -3,6 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.GitSync.SignatureVerification;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 

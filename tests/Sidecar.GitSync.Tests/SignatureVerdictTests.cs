@@ -1,5 +1,6 @@
 using LibGit2Sharp;
 using Sidecar.GitSync.SignatureVerification;
+using Sidecar.GitSync.CommandLine;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,5 +1,8 @@
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Snapshots;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

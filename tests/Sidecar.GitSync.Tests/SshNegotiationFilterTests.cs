@@ -1,4 +1,5 @@
 using System.Text;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.Tests;
 

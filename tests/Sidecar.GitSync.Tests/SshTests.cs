@@ -2,6 +2,9 @@ using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,6 +1,9 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -63,9 +66,9 @@ public sealed class SubmoduleTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("recursive", true)]
-    [InlineData("shallow", false)]
-    public async Task NestedSubmodulesAreCheckedOutByRecursiveAndLeftEmptyByShallow(string mode, bool nested)
+    [InlineData(SubmoduleMode.Recursive, true)]
+    [InlineData(SubmoduleMode.Shallow, false)]
+    public async Task NestedSubmodulesAreCheckedOutByRecursiveAndLeftEmptyByShallow(SubmoduleMode mode, bool nested)
     {
         var innerSha = await inner.CommitAsync("inner", ("inner.txt", "deep"));
         var libSha = await CommitWithGitlinksAsync(lib, "lib", [("deps/inner", "inner", "../inner.git", innerSha)], ("lib.js", "lib"));
@@ -91,7 +94,7 @@ public sealed class SubmoduleTests : IAsyncLifetime
         var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
         await CommitSiteAsync("site", [("vendor/lib", "lib", "../lib.git", libSha)], ("index.html", "home"));
 
-        var result = await bed.SyncOnceAsync(bed.Options(o => o.Submodules = "off"));
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Submodules = SubmoduleMode.Off));
 
         Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
         Assert.Equal("home", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));

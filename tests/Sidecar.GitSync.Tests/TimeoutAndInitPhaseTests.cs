@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 

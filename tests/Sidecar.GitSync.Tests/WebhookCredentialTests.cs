@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Hooks;
 
 namespace Sidecar.GitSync.Tests;
 

@@ -1,4 +1,6 @@
 using LibGit2Sharp;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
