@@ -3,6 +3,7 @@ using System.Net;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The executable as a user runs it: flags, environment, exit codes and the readiness endpoint.</summary>
+[Trait("Category", "Process")]
 public sealed class CommandLineProcessTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,5 +1,6 @@
 namespace Sidecar.GitSync.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class CommandLineTests
 {
     private static GitSyncCommandLineResult Parse(string[] args, Dictionary<string, string>? environment = null) =>

@@ -12,6 +12,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ARemoteThatNeverAnswersFailsAtTheSyncTimeout()
     {
@@ -44,6 +45,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         accepted.ForEach(s => s.Dispose());
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task TheProcessExitsOneWhenFailuresExceedMaxFailures()
     {
@@ -54,6 +56,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         Assert.Contains("Giving up after 3 consecutive failed sync(s), more than --max-failures=2", output);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task InitMaxFailuresGovernsThePhaseBeforeTheFirstSuccess()
     {
@@ -66,6 +69,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         Assert.Contains("Giving up after 2 consecutive failed sync(s), more than --init-max-failures=1", output);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task TheInitPeriodRetriesFastUntilTheFirstSuccess()
     {

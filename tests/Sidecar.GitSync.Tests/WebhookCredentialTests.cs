@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The webhook's credentials: sent in a header, never shown in a log line.</summary>
+[Trait("Category", "InProcess")]
 public sealed class WebhookCredentialTests
 {
     [Theory]

@@ -11,6 +11,7 @@ public sealed class WorktreeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task StrayEntriesAndLeftoversOfACrashAreRemoved()
     {
@@ -28,6 +29,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.False(File.Exists(bed.Root.Combine(".tmp-current-crashed")) || new FileInfo(bed.Root.Combine(".tmp-current-crashed")).LinkTarget is not null);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task AReplacedSnapshotIsKeptForTheStaleTimeoutThenRemoved()
     {
@@ -43,6 +45,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal([second], bed.Snapshots);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ADeletedSnapshotIsWrittenAgain()
     {
@@ -56,6 +59,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ALinkToAMissingFolderIsRepaired()
     {
@@ -69,6 +73,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
     }
 
+    [Trait("Category", "InProcess")]
     [Theory]
     [InlineData("garbage-config")]
     [InlineData("no-objects")]
@@ -107,6 +112,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.NotEqual(first, second);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task UnchangedFilesAreHardLinkedKeepingInodeAndTime()
     {
@@ -127,6 +133,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("v2", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "changed.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task SnapshotFilesAreReadOnly()
     {
@@ -138,6 +145,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, mode);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task GroupWriteMakesTheStoreSnapshotsAndFilesGroupWritable()
     {
@@ -153,6 +161,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.True(File.GetUnixFileMode(bed.Root.Combine(".git", "objects")).HasFlag(UnixFileMode.GroupWrite));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task GitFilesArePublishedOnlyWhenAsked()
     {
