@@ -1,5 +1,7 @@
 using Sidecar.GitSync;
 
+SupportedPlatform.EnsureOrExit("Sidecar.GitSync", "rename, link, umask, poll", SupportedPlatform.Linux, SupportedPlatform.MacOS);
+
 // Run by the ssh script, between libgit2 and ssh (see SshNegotiationFilter).
 if (args is [SshNegotiationFilter.Argument])
 {
