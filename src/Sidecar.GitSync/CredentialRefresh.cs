@@ -60,8 +60,8 @@ public sealed class CredentialRefresh(GitSyncOptions options, GitSyncTelemetry t
     // GET the URL; the answer is git credential lines: username=... and password=...; other lines are ignored.
     private RefreshedCredential AskPass(CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(AskPassTimeout);
+        using var deadline = new CancellationTokenSource(AskPassTimeout, timeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, options.AskPassUrl), timeout.Token);
         using var reader = new StreamReader(response.Content.ReadAsStream(timeout.Token));
         var body = reader.ReadToEnd();

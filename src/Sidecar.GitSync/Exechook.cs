@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Sidecar.GitSync;
 
 /// <summary><c>--exechook-command</c>: runs the program (no arguments) in the published snapshot, with <c>GITSYNC_HASH</c> set.</summary>
-public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher, ILogger<Exechook> logger) : IPublishHook
+public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher, TimeProvider timeProvider, ILogger<Exechook> logger) : IPublishHook
 {
     public string Name => "exechook";
 
@@ -33,8 +33,8 @@ public sealed class Exechook(GitSyncOptions options, SnapshotPublisher publisher
             return false;
         }
         var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(cancellationToken), process.StandardError.ReadToEndAsync(cancellationToken));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ExechookTimeout);
+        using var deadline = new CancellationTokenSource(options.ExechookTimeout, timeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             await process.WaitForExitAsync(timeout.Token);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync;
@@ -60,11 +59,11 @@ public static class GitGarbageCollector
 
     /// <summary>
     /// Repacks the store at <paramref name="gitDirectory"/>, keeping what is reachable from <paramref name="keep"/>
-    /// (commit SHAs; those the store lacks are skipped) and from every ref.
+    /// (commit SHAs; those the store lacks are skipped) and from every ref; the duration is measured on <paramref name="timeProvider"/>.
     /// </summary>
-    public static GcResult Collect(string gitDirectory, IEnumerable<string> keep)
+    public static GcResult Collect(string gitDirectory, IEnumerable<string> keep, TimeProvider timeProvider)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = timeProvider.GetTimestamp();
         var objects = Path.Combine(gitDirectory, "objects");
         var packDirectory = Path.Combine(objects, "pack");
         var temporary = Path.Combine(gitDirectory, TemporaryFolder);
@@ -167,7 +166,7 @@ public static class GitGarbageCollector
         }
         PruneShallow(gitDirectory, kept);
         Directory.Delete(temporary, recursive: true);
-        return new GcResult(written, packsRemoved, looseRemoved, Stopwatch.GetElapsedTime(started));
+        return new GcResult(written, packsRemoved, looseRemoved, timeProvider.GetElapsedTime(started));
     }
 
     // As git prune does: the shallow list keeps only commits that are still in the store.
@@ -177,7 +176,7 @@ public static class GitGarbageCollector
     /// skips ids it lacks) and its refs; then the stores nested in each, from the commits kept there. A store is
     /// repacked when <paramref name="needed"/> says so (the auto thresholds, or always).
     /// </summary>
-    public static IReadOnlyList<(string Store, GcResult Result)> CollectSubmodules(string gitDirectory, IEnumerable<string> keep, Func<string, bool> needed)
+    public static IReadOnlyList<(string Store, GcResult Result)> CollectSubmodules(string gitDirectory, IEnumerable<string> keep, Func<string, bool> needed, TimeProvider timeProvider)
     {
         var done = new List<(string, GcResult)>();
         var modules = Path.Combine(gitDirectory, "modules");
@@ -192,12 +191,12 @@ public static class GitGarbageCollector
             if (needed(store))
             {
                 links ??= GitLinks(gitDirectory, keep);
-                done.Add((store, Collect(store, links)));
+                done.Add((store, Collect(store, links, timeProvider)));
             }
             if (Directory.Exists(Path.Combine(store, "modules")))
             {
                 links ??= GitLinks(gitDirectory, keep);
-                done.AddRange(CollectSubmodules(store, links, needed));
+                done.AddRange(CollectSubmodules(store, links, needed, timeProvider));
             }
         }
         return done;

@@ -6,7 +6,9 @@ namespace Sidecar.GitSync;
 /// <summary>Builds the sidecar from its options; Program runs it, tests host it on loopback.</summary>
 public static partial class GitSyncApp
 {
-    public static WebApplication Build(GitSyncOptions options)
+    /// <param name="options">The validated options.</param>
+    /// <param name="timeProvider">The clock every wait and timeout runs on; the system clock when null (tests pass a fake one).</param>
+    public static WebApplication Build(GitSyncOptions options, TimeProvider? timeProvider = null)
     {
         // The ASP.NET Core configuration is not given the command line: the flags are git-sync's.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -24,7 +26,7 @@ public static partial class GitSyncApp
             _ = umask(0b000_000_010);
         }
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(timeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton<GitSyncTelemetry>();
         builder.Services.AddSingleton<SyncStatus>();
         builder.Services.AddSingleton<SyncTrigger>();

@@ -39,8 +39,8 @@ public sealed class GitSynchronizer(
         using var activity = GitSyncTelemetry.ActivitySource.StartActivity("sync");
         activity?.SetTag("gitsync.repo", RepoForLogs(options.Repo));
         activity?.SetTag("gitsync.ref", options.Ref);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.SyncTimeout);
+        using var deadline = new CancellationTokenSource(options.SyncTimeout, timeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         SyncResult result;
         var firstGoodSync = false;
         try
@@ -89,7 +89,7 @@ public sealed class GitSynchronizer(
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // Stopping: let the work reach its next cancellation check, so nothing writes to the root after stop.
-                await work.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None)
+                await work.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10), timeProvider, CancellationToken.None)
                     .ContinueWith(_ => { }, TaskScheduler.Default);
                 throw;
             }
@@ -178,7 +178,7 @@ public sealed class GitSynchronizer(
             gc?.SetTag("gitsync.gc.repacked", repacked);
             if (repacked)
             {
-                var done = GitGarbageCollector.Collect(GitDirectory, keep);
+                var done = GitGarbageCollector.Collect(GitDirectory, keep, timeProvider);
                 gc?.SetTag("gitsync.gc.objects", done.Objects);
                 gc?.SetTag("gitsync.gc.packs_removed", done.PacksRemoved);
                 gc?.SetTag("gitsync.gc.loose_removed", done.LooseRemoved);
@@ -186,7 +186,7 @@ public sealed class GitSynchronizer(
                     done.Objects, done.PacksRemoved, done.LooseRemoved, GoDuration.Format(done.Duration));
             }
             // The submodule stores, each by its own thresholds under auto.
-            var modules = GitGarbageCollector.CollectSubmodules(GitDirectory, keep, Needed);
+            var modules = GitGarbageCollector.CollectSubmodules(GitDirectory, keep, Needed, timeProvider);
             gc?.SetTag("gitsync.gc.submodule_stores_repacked", modules.Count);
             foreach (var (store, done) in modules)
             {

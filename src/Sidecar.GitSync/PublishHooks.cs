@@ -22,7 +22,7 @@ public sealed record HookRequest(string Sha, ActivityContext SyncTrace);
 /// One queue per hook: the newest revision wins (an older one still waiting is dropped), and a failed run is
 /// tried again after the hook's backoff unless a newer revision has arrived meanwhile.
 /// </summary>
-public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemetry telemetry, ILogger<PublishHooks> logger) : BackgroundService
+public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemetry telemetry, TimeProvider timeProvider, ILogger<PublishHooks> logger) : BackgroundService
 {
     private readonly List<(IPublishHook Hook, Channel<HookRequest> Queue)> queues = hooks
         .Select(h => (h, Channel.CreateBounded<HookRequest>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest })))
@@ -64,7 +64,7 @@ public sealed class PublishHooks(IEnumerable<IPublishHook> hooks, GitSyncTelemet
                 }
                 while (!await RunAsync(hook, request, stoppingToken))
                 {
-                    await Task.Delay(hook.Backoff, stoppingToken);
+                    await Task.Delay(hook.Backoff, timeProvider, stoppingToken);
                     if (reader.TryPeek(out _))
                     {
                         logger.LogInformation("The {Hook} for {Revision} is not retried: a newer revision is waiting", hook.Name, request.Sha);

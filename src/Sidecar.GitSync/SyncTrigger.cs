@@ -4,7 +4,7 @@ namespace Sidecar.GitSync;
 /// Wakes the loop before its period ends (a signal, <c>POST /sync</c>) and hands each caller the result of a sync
 /// that started after it asked, so a push just before the request is always seen.
 /// </summary>
-public sealed class SyncTrigger
+public sealed class SyncTrigger(TimeProvider timeProvider)
 {
     private readonly SemaphoreSlim wake = new(0);
     private readonly Lock gate = new();
@@ -45,13 +45,15 @@ public sealed class SyncTrigger
     /// <summary>Waits for <paramref name="period"/>, or less when woken.</summary>
     public async Task WaitAsync(TimeSpan period, CancellationToken cancellationToken)
     {
+        using var periodEnd = new CancellationTokenSource(period, timeProvider);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, periodEnd.Token);
         try
         {
-            await wake.WaitAsync(period, cancellationToken);
+            await wake.WaitAsync(waiting.Token);
         }
         catch (OperationCanceledException)
         {
-            // Stopping: the loop sees the token and ends.
+            // The period is over, or stopping: the loop sees the token and ends.
         }
     }
 }

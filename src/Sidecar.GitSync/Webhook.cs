@@ -6,7 +6,7 @@ namespace Sidecar.GitSync;
 /// <c>--webhook-url</c>: one HTTP call per published revision, with header <c>Gitsync-Hash: SHA</c>, and
 /// <c>Authorization: Bearer</c> with <c>$GITSYNC_WEBHOOK_TOKEN</c> when it is set (git-sync has no way to authenticate its webhook).
 /// </summary>
-public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : IPublishHook, IDisposable
+public sealed class Webhook(GitSyncOptions options, TimeProvider timeProvider, ILogger<Webhook> logger) : IPublishHook, IDisposable
 {
     // The URL as logs show it: a token in its user-info or query would otherwise be printed at every publish.
     private readonly string url = ForLogs(options.WebhookUrl);
@@ -49,8 +49,8 @@ public sealed class Webhook(GitSyncOptions options, ILogger<Webhook> logger) : I
             return true;
         }
         using var disposeRequest = request;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.WebhookTimeout);
+        using var deadline = new CancellationTokenSource(options.WebhookTimeout, timeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);

@@ -23,7 +23,7 @@ public sealed class DashboardTests
         var (pushed, marker) = await EndToEndTests.PushChangeAsync(app, data);
         Assert.DoesNotContain(marker, await web.GetStringAsync("/"));
 
-        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResource.SyncNowCommandName);
 
         Assert.True(result.Success, result.Message);
         // The command returns once the revision is published; the web server, which checks the link
@@ -75,7 +75,7 @@ public sealed class DashboardTests
 
         // The origin loses its repository: every sync from now on fails.
         Directory.Move(data.Combine("origin", "site.git"), data.Combine("origin", "moved.git"));
-        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResource.SyncNowCommandName);
 
         Assert.False(result.Success);
         using var degraded = new CancellationTokenSource(TimeSpan.FromSeconds(60));

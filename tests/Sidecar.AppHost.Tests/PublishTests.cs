@@ -159,6 +159,19 @@ public sealed class PublishTests : IDisposable
     }
 
     [Fact]
+    public async Task AnOutputPathThatCannotBeWrittenFailsTheStepForTheScriptThatRanIt()
+    {
+        var taken = output.Combine("taken");
+        await File.WriteAllTextAsync(taken, "a file where the output folder should be");
+
+        var (exitCode, log) = await AppHostProcess.RunAsync(["--operation", "publish", "--step", "publish-kubernetes", "--output-path", taken,
+            $"--Parameters:repo={Repo}", .. Registry]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(taken, log);
+    }
+
+    [Fact]
     public async Task ARepositoryUrlWithAPasswordIsRefusedWithTheWayThatKeepsItOffTheVolume()
     {
         var (exitCode, log) = await AppHostProcess.RunAsync(["--operation", "publish", "--step", "publish-kubernetes", "--output-path", output.Path,

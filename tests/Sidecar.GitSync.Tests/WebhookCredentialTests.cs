@@ -39,7 +39,7 @@ public sealed class WebhookCredentialTests
         var logs = new LogLines();
         using var loggerFactory = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         var options = new GitSyncOptions { WebhookUrl = $"http://me:{Token}@{uri.Authority}/hook?token={QuerySecret}", WebhookToken = Token };
-        using var webhook = new Webhook(options, loggerFactory.CreateLogger<Webhook>());
+        using var webhook = new Webhook(options, new FakeClock(), loggerFactory.CreateLogger<Webhook>());
 
         Assert.False(await webhook.RunAsync(new string('a', 40), default, CancellationToken.None));
 

@@ -33,15 +33,21 @@ public sealed class WorktreeTests : IAsyncLifetime
     [Fact]
     public async Task AReplacedSnapshotIsKeptForTheStaleTimeoutThenRemoved()
     {
+        var clock = new FakeClock();
+        var stale = TimeSpan.FromMinutes(5);
+        GitSyncOptions Options() => bed.Options(o => o.StaleWorktreeTimeout = stale);
         var first = await bed.Repository.CommitAsync("one", ("index.html", "one"));
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        await bed.SyncOnceAsync(Options(), clock);
         var second = await bed.Repository.CommitAsync("two", ("index.html", "two"));
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        await bed.SyncOnceAsync(Options(), clock);
 
         // Kept: a reader that resolved the old link a moment ago can finish.
         Assert.Equal(new[] { first, second }.Order(), bed.Snapshots.Order());
-        await Task.Delay(2100);
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        clock.Advance(stale - TimeSpan.FromSeconds(1));
+        await bed.SyncOnceAsync(Options(), clock);
+        Assert.Equal(new[] { first, second }.Order(), bed.Snapshots.Order());
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await bed.SyncOnceAsync(Options(), clock);
         Assert.Equal([second], bed.Snapshots);
     }
 

@@ -228,7 +228,7 @@ public static class KubernetesManifests
             // Where WithSignatureVerification points the sidecar; the main server never sees the trust files.
             mounts.Add(new V1VolumeMount { Name = GitTrustVolume, MountPath = SignatureVerificationExtensions.TrustFolder, ReadOnlyProperty = true });
         }
-        var status = (IntOrString)GitSyncResourceExtensions.StatusEndpointName;
+        var status = (IntOrString)GitSyncResource.StatusEndpointName;
         return new V1Container
         {
             Name = pod.Sync.Name,

@@ -1,13 +1,14 @@
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace Sidecar.AppHost.Tests;
 
 /// <summary>
 /// nginx from the machine as the main server of the pattern, run as an executable resource: the
 /// sidecar extensions work for it as for any project. Its root is the sidecar's link; it is
 /// configured as git-sync's docs advise (hidden paths refused, sendfile, the link resolved per request).
 /// </summary>
-public static class NginxResourceExtensions
+internal static class NginxResourceExtensions
 {
     /// <summary>The variable that carries the folder to serve into nginx's configuration.</summary>
     public const string RootVariable = "SITE_ROOT";

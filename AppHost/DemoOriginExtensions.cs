@@ -1,13 +1,13 @@
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace Sidecar.AppHost;
 
 /// <summary>The bundled demo origin: a smart-HTTP git server with the sample site, for running with no internet.</summary>
-public static class DemoOriginExtensions
+internal static class DemoOriginExtensions
 {
-    /// <summary>Stores the origin's repositories under <paramref name="folder"/>; its health gates the sidecar's start.</summary>
-    public static IResourceBuilder<ProjectResource> AsDemoOrigin(this IResourceBuilder<ProjectResource> origin, string folder) =>
-        origin
+    /// <summary>Adds the demo origin, storing its repositories under <paramref name="folder"/>; its health gates the sidecar's start.</summary>
+    public static IResourceBuilder<ProjectResource> AddDemoOrigin(this IDistributedApplicationBuilder builder, [ResourceName] string name, string folder) =>
+        builder.AddProject<Projects.Sidecar_DemoOrigin>(name)
             .WithHttpEndpoint()
             .WithEnvironment("DemoOrigin__RepositoriesRoot", folder)
             .WithHttpHealthCheck("/health")
