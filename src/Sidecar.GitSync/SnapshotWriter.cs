@@ -25,7 +25,7 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
         Directory.CreateDirectory(folder);
         var statistics = new SnapshotStatistics();
         using var submodules = options.Submodules == SubmoduleModes.Off ? null : new SubmoduleStores(options, logger);
-        var walk = new Walk(folder, statistics, submodules, statistics.Index, cancellationToken);
+        var walk = new Walk(folder, statistics, submodules, cancellationToken, statistics.Index);
         var superproject = new SubmoduleParent(commit.Tree, options.Repo, Path.Combine(Path.GetFullPath(options.Root), ".git", "modules"), 0, "");
         WriteTree(commit.Tree, previous?.Tree, folder, previous?.Folder, "",
             sparse is null ? null : new SparseFilter(sparse, FolderIncluded: false), superproject, walk);
@@ -184,8 +184,8 @@ public sealed partial class SnapshotWriter(GitSyncOptions options, ILogger<Snaps
 }
 
 /// <summary>What stays the same across one snapshot's folders and submodules.</summary>
-internal sealed record Walk(string SnapshotRoot, SnapshotStatistics Statistics, SubmoduleStores? Submodules,
-    List<WorktreeIndexEntry>? Index, CancellationToken CancellationToken);
+internal sealed record Walk(string SnapshotRoot, SnapshotStatistics Statistics, SubmoduleStores? Submodules, CancellationToken CancellationToken,
+    List<WorktreeIndexEntry>? Index);
 
 /// <summary>The sparse-checkout patterns and the decision of the folder being written.</summary>
 internal sealed record SparseFilter(SparseCheckoutPatterns Patterns, bool FolderIncluded);
