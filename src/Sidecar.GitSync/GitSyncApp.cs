@@ -30,7 +30,7 @@ public static partial class GitSyncApp
         if (options.GroupWrite)
         {
             // git's "shared repository": everything this process creates is group-writable.
-            umask(0b000_000_010);
+            _ = umask(0b000_000_010);
         }
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(timeProvider ?? TimeProvider.System);

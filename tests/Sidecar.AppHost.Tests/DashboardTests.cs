@@ -7,6 +7,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>What the dashboard shows and does: the "Sync now" command, the sidecar's revision and health, one trace per publish.</summary>
+[Trait("Category", "AppHost")]
 public sealed class DashboardTests
 {
     // Long enough that only the command syncs during a test.

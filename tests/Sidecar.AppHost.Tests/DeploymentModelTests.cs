@@ -15,6 +15,7 @@ namespace Sidecar.AppHost.Tests;
 /// (the Kubernetes and Compose steps and Aspire's own manifest publisher). What a user adds to the model shows
 /// up in every deployment.
 /// </summary>
+[Trait("Category", "AppHost")]
 public sealed class DeploymentModelTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";

@@ -7,6 +7,7 @@ using YamlDotNet.Serialization;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>The AppHost's publish operations, run as a user runs them, and their output read back strictly.</summary>
+[Trait("Category", "AppHost")]
 public sealed class PublishTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";

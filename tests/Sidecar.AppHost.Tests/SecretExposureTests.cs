@@ -5,6 +5,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>Secrets given to the app are used (the webhook and "Sync now" work) and appear in no log line and no telemetry.</summary>
+[Trait("Category", "AppHost")]
 public sealed class SecretExposureTests
 {
     private const string SyncSecret = "known-sync-secret-3b9f0c";

@@ -15,6 +15,7 @@ namespace Sidecar.AppHost.Tests;
 /// A sidecar that verifies signatures, published: its trust files reach the sidecar container, read-only, where
 /// <c>WithSignatureVerification</c> points it, in Kubernetes (a ConfigMap), Compose (files beside the compose file) and azd.
 /// </summary>
+[Trait("Category", "AppHost")]
 public sealed class SignatureTrustDeploymentTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";

@@ -6,6 +6,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>A sidecar that audits signatures, under the real AppHost: the site is served, and the dashboard shows the verdict.</summary>
+[Trait("Category", "AppHost")]
 public sealed class SignatureVerificationDashboardTests
 {
     [Fact]

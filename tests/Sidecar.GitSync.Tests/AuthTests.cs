@@ -5,6 +5,7 @@ using Sidecar.GitSync.Git;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's auth cases over HTTP Basic: username with password, password file (re-read), URL credentials, --credential.</summary>
+[Trait("Category", "InProcess")]
 public sealed class AuthTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -4,6 +4,7 @@ using Sidecar.GitSync.Git;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The flags added for git-sync v4.7 parity: spellings, defaults, and every refusal naming its fix.</summary>
+[Trait("Category", "Unit")]
 public sealed class CommandLineParityTests
 {
     private static GitSyncCommandLineResult Parse(string[] args, Dictionary<string, string>? environment = null) =>

@@ -2,6 +2,7 @@ using Sidecar.GitSync.CommandLine;
 
 namespace Sidecar.GitSync.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class CommandLineTests
 {
     private static GitSyncCommandLineResult Parse(string[] args, Dictionary<string, string>? environment = null) =>

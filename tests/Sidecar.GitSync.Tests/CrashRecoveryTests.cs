@@ -8,6 +8,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's crash cases, harder: the real process is killed with SIGKILL at random points of its syncs,
 /// again and again. After every kill the link points at a complete snapshot, and a restart syncs the newest commit.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
     private const int Kills = 20;

@@ -16,6 +16,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's askpass_url cases (wrong, correct, sometimes wrong, flaky, slow start) against a real HTTP endpoint,
 /// and GitHub App auth against a loopback stand-in for GitHub's API that checks the JWT's signature.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class CredentialRefreshTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

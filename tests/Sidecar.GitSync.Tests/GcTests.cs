@@ -8,6 +8,7 @@ using Sidecar.GitSync.Sync;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary><c>--git-gc</c> against a real smart-HTTP origin: what each mode leaves in <c>ROOT/.git</c>, and that syncing goes on.</summary>
+[Trait("Category", "InProcess")]
 public sealed class GcTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -7,6 +7,7 @@ using Sidecar.GitSync.Telemetry;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's webhook and exechook cases.</summary>
+[Trait("Category", "InProcess")]
 public sealed class HookTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's expose_http cases, /metrics, and the push-triggered POST /sync with its secret.</summary>
+[Trait("Category", "InProcess")]
 public sealed class HttpEndpointTests : IAsyncLifetime
 {
     private const string Secret = "s3cret";

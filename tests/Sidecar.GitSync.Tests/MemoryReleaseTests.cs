@@ -4,6 +4,7 @@ using Sidecar.GitSync.Sync;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>What a sync that published does to give memory back, so an idle sidecar does not sit at its peak.</summary>
+[Trait("Category", "Unit")]
 public sealed class MemoryReleaseTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// <c>git_fetch_count_total</c> count one per sync that changes the revision (a ref moved back, a removed snapshot
 /// made again) whether or not the commit was already stored, and the first good sync of a process counts once.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private const string Success = "git_sync_count_total{status=\"success\"}";

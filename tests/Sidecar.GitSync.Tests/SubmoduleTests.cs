@@ -11,6 +11,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's submodule cases: a superproject and its submodules on one origin, submodules named by
 /// relative URLs as most projects do, checked out by <c>--submodules</c> at each mode.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class SubmoduleTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -8,6 +8,7 @@ using Sidecar.GitSync.Sync;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The sidecar against a real smart-HTTP git server on loopback.</summary>
+[Trait("Category", "InProcess")]
 public sealed class SyncTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

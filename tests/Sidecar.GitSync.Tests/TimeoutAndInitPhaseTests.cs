@@ -13,6 +13,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ARemoteThatNeverAnswersFailsAtTheSyncTimeout()
     {
@@ -52,6 +53,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         accepted.ForEach(s => s.Dispose());
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task TheProcessExitsOneWhenFailuresExceedMaxFailures()
     {
@@ -62,6 +64,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         Assert.Contains("Giving up after 3 consecutive failed sync(s), more than --max-failures=2", output);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task InitMaxFailuresGovernsThePhaseBeforeTheFirstSuccess()
     {
@@ -74,6 +77,7 @@ public sealed class TimeoutAndInitPhaseTests : IAsyncLifetime
         Assert.Contains("Giving up after 2 consecutive failed sync(s), more than --init-max-failures=1", output);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task TheInitPeriodRetriesFastUntilTheFirstSuccess()
     {

@@ -8,6 +8,7 @@ using Sidecar.GitSync.Hooks;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The webhook's credentials: sent in a header, never shown in a log line.</summary>
+[Trait("Category", "InProcess")]
 public sealed class WebhookCredentialTests
 {
     [Theory]

@@ -13,6 +13,7 @@ public sealed class WorktreeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task StrayEntriesAndLeftoversOfACrashAreRemoved()
     {
@@ -30,6 +31,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.False(File.Exists(bed.Root.Combine(".tmp-current-crashed")) || new FileInfo(bed.Root.Combine(".tmp-current-crashed")).LinkTarget is not null);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task AReplacedSnapshotIsKeptForTheStaleTimeoutThenRemoved()
     {
@@ -51,6 +53,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal([second], bed.Snapshots);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ADeletedSnapshotIsWrittenAgain()
     {
@@ -64,6 +67,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ALinkToAMissingFolderIsRepaired()
     {
@@ -77,6 +81,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
     }
 
+    [Trait("Category", "InProcess")]
     [Theory]
     [InlineData("garbage-config")]
     [InlineData("no-objects")]
@@ -115,6 +120,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.NotEqual(first, second);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task UnchangedFilesAreHardLinkedKeepingInodeAndTime()
     {
@@ -135,6 +141,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("v2", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "changed.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task SnapshotFilesAreReadOnly()
     {
@@ -146,6 +153,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, mode);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task GroupWriteMakesTheStoreSnapshotsAndFilesGroupWritable()
     {
@@ -161,6 +169,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.True(File.GetUnixFileMode(bed.Root.Combine(".git", "objects")).HasFlag(UnixFileMode.GroupWrite));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task GitFilesArePublishedOnlyWhenAsked()
     {

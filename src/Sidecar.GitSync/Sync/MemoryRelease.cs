@@ -23,7 +23,7 @@ internal static partial class MemoryRelease
         }
         try
         {
-            malloc_trim(0);
+            _ = malloc_trim(0);
             return true;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)

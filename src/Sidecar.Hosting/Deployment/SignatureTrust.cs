@@ -58,7 +58,7 @@ public sealed partial record SignatureTrust(IReadOnlyList<TrustFile> Files)
         return new SignatureTrust(files);
     }
 
-    private static byte[] Read(IResource sync, string path)
+    private static byte[] Read(GitSyncResource sync, string path)
     {
         try
         {
