@@ -10,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// against a real smart-HTTP server, and the public gaps they fill are still there: when a LibGit2Sharp upgrade renames
 /// an internal member these fail, and when it closes a gap they fail telling which workaround to delete.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class LibGit2SharpWorkaroundTests : IAsyncLifetime
 {
     private readonly TempFolder store = new("sidecar-libgit2sharp");

@@ -10,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// One source of truth for the metrics: what an OpenTelemetry-style listener reads from the instruments and what
 /// <c>/metrics</c> renders come from the same recordings, so they cannot disagree.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class MeasurementTotalsTests : IDisposable
 {
     private readonly ServiceProvider services = new ServiceCollection().AddMetrics().BuildServiceProvider();
