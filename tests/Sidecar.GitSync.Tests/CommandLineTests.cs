@@ -54,6 +54,9 @@ public sealed class CommandLineTests
     [InlineData("--http-bind=localhost", "--http-bind 'localhost' is not an address")]
     [InlineData("--frobnicate=1", "unknown flag '--frobnicate'")]
     [InlineData("--period=1ms", "--period 1ms is too short")]
+    [InlineData("--period=1200h", "--period 1200h is too long: give at most 1193h (about 49 days)")]
+    [InlineData("--sync-timeout=2000h", "--sync-timeout 2000h is too long")]
+    [InlineData("--webhook-backoff=50000h", "--webhook-backoff 50000h is too long")]
     [InlineData("--link=.git", "--link '.git' would clash")]
     public void BadValuesAreNamedWithTheirFix(string flag, string expected)
     {

@@ -8,8 +8,18 @@ public static class GitSyncOptionsValidation
 {
     private static readonly TimeSpan Shortest = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The longest wait a timer takes (2^32 - 2 ms, about 49.7 days); git-sync's Go timers have no such bound.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     public static IEnumerable<string> Validate(GitSyncOptions options)
     {
+        foreach (var (flag, wait) in Waits(options))
+        {
+            if (wait > Longest)
+            {
+                yield return $"--{flag} {GoDuration.Format(wait)} is too long: give at most {(int)Longest.TotalHours}h (about 49 days), the longest wait a timer takes";
+            }
+        }
         if (options.SyncTimeout < Shortest)
         {
             yield return $"--sync-timeout {GoDuration.Format(options.SyncTimeout)} is too short: give at least 10ms";
@@ -114,4 +124,19 @@ public static class GitSyncOptionsValidation
 
     /// <summary>True for <c>ssh://</c> and scp-like <c>[user@]host:path</c> URLs (see <see cref="SshTransport.IsSsh"/>).</summary>
     public static bool IsSsh(string repo) => SshTransport.IsSsh(repo);
+
+    /// <summary>Every duration the sidecar waits on a timer.</summary>
+    private static IEnumerable<(string Flag, TimeSpan Wait)> Waits(GitSyncOptions options)
+    {
+        yield return ("period", options.Period);
+        if (options.InitPeriod is { } initPeriod)
+        {
+            yield return ("init-period", initPeriod);
+        }
+        yield return ("sync-timeout", options.SyncTimeout);
+        yield return ("webhook-timeout", options.WebhookTimeout);
+        yield return ("webhook-backoff", options.WebhookBackoff);
+        yield return ("exechook-timeout", options.ExechookTimeout);
+        yield return ("exechook-backoff", options.ExechookBackoff);
+    }
 }
