@@ -130,29 +130,9 @@ public sealed partial class GitSyncResourceTests : IDisposable
         Assert.Contains("IResourceBuilder<GitSyncResource>", output);
     }
 
-    private static async Task<(int ExitCode, string Output)> BuildAsync(string project)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = project };
-        // No build server or compiler server: the test leaves no process behind.
-        foreach (var argument in (string[])["build", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false", "-clp:NoSummary"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await output + await errors);
-    }
+    // No build server or compiler server: the test leaves no process behind.
+    private static Task<(int ExitCode, string Output)> BuildAsync(string project) =>
+        AppHostProcess.DotnetAsync(["build", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false", "-clp:NoSummary"], project, TimeSpan.FromMinutes(3));
 
     [GeneratedRegex(@"Wiring\.cs\((?<line>\d+),\d+\): error (?<code>CS\d+)")]
     private static partial Regex CompilerError();
