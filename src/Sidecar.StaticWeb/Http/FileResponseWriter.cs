@@ -1,6 +1,8 @@
 using System.Text;
+using Sidecar.StaticWeb.Compression;
+using Sidecar.StaticWeb.Files;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>
 /// Sends a <see cref="FileEntry"/>: picks the representation by <c>Accept-Encoding</c>, answers
