@@ -1,5 +1,6 @@
 // The Sidecar pattern: a git-sync sidecar and a static web server that share one folder.
 using Aspire.Hosting.Deployment;
+using Sidecar.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -9,11 +10,11 @@ var gitRef = builder.AddParameterWithDefault("ref", "HEAD");
 var period = builder.AddParameterWithDefault("period", "10s");
 var replicas = builder.AddParameterWithDefault("replicas", "2");
 
-IResourceBuilder<ProjectResource> sync;
+IResourceBuilder<GitSyncResource> sync;
 if (builder.ExecutionContext.IsRunMode && string.IsNullOrWhiteSpace(builder.Configuration["Parameters:repo"]))
 {
     // No repo given: sync the bundled demo origin, so the app runs with no internet.
-    var origin = builder.AddProject<Projects.Sidecar_DemoOrigin>("origin").AsDemoOrigin(Path.Combine(data, "origin"));
+    var origin = builder.AddDemoOrigin("origin", Path.Combine(data, "origin"));
     sync = builder.AddGitSync("sync", origin.SiteRepositoryUrl(), content).WaitFor(origin);
 }
 else

@@ -1,12 +1,21 @@
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Hosting.Server;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Hooks;
+using Sidecar.GitSync.Http;
+using Sidecar.GitSync.Snapshots;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync;
 
 /// <summary>Builds the sidecar from its options; Program runs it, tests host it on loopback.</summary>
 public static partial class GitSyncApp
 {
-    public static WebApplication Build(GitSyncOptions options)
+    /// <param name="options">The validated options.</param>
+    /// <param name="timeProvider">The clock every wait and timeout runs on; the system clock when null (tests pass a fake one).</param>
+    public static WebApplication Build(GitSyncOptions options, TimeProvider? timeProvider = null)
     {
         // The ASP.NET Core configuration is not given the command line: the flags are git-sync's.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -21,10 +30,10 @@ public static partial class GitSyncApp
         if (options.GroupWrite)
         {
             // git's "shared repository": everything this process creates is group-writable.
-            umask(0b000_000_010);
+            _ = umask(0b000_000_010);
         }
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(timeProvider ?? TimeProvider.System);
         builder.Services.AddSingleton<GitSyncTelemetry>();
         builder.Services.AddSingleton<SyncStatus>();
         builder.Services.AddSingleton<SyncTrigger>();
@@ -110,6 +119,7 @@ public static partial class GitSyncApp
         logging.AddFilter("System", verbosity >= 5 ? LogLevel.Debug : LogLevel.Warning);
     }
 
+    // .NET sets modes per file (UnixFileMode), not the process umask that libgit2 and hooks inherit.
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
 

@@ -1,4 +1,9 @@
 using Sidecar.GitSync;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
+
+SupportedPlatform.EnsureOrExit("Sidecar.GitSync", "rename, link, umask, poll", SupportedPlatform.Linux, SupportedPlatform.MacOS);
 
 // Run by the ssh script, between libgit2 and ssh (see SshNegotiationFilter).
 if (args is [SshNegotiationFilter.Argument])

@@ -5,45 +5,38 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
-/// <summary>Adds a git-sync sidecar and wires the main server that serves what it publishes.</summary>
+/// <summary>Adds a git-sync sidecar, its sidecar-only settings, and wires the main server that serves what it publishes.</summary>
 public static class GitSyncResourceExtensions
 {
-    /// <summary>The name of the sidecar's HTTP endpoint (git-sync's <c>--http-bind</c>): readiness, status, metrics, <c>POST /sync</c>.</summary>
-    public const string StatusEndpointName = "status";
-
-    /// <summary>The name of the "Sync now" command on the sidecar resource.</summary>
-    public const string SyncNowCommandName = "sync-now";
-
     // Where the bundled Sidecar.GitSync project is; written into this assembly at build time, as Aspire does for Projects.*.
     private static readonly string GitSyncProjectPath = typeof(GitSyncResourceExtensions).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "Sidecar.GitSync.ProjectPath").Value!;
 
     /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository in <paramref name="repo"/> into <paramref name="content"/>.</summary>
-    public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+    public static IResourceBuilder<GitSyncResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
         IResourceBuilder<ParameterResource> repo, IResourceBuilder<SharedContentResource> content) =>
         builder.AddGitSync(name, ReferenceExpression.Create($"{repo.Resource}"), content);
 
-    /// <summary>Adds the bundled Sidecar.GitSync as a sidecar syncing the repository at <paramref name="repo"/> into <paramref name="content"/>.</summary>
-    public static IResourceBuilder<ProjectResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
-        ReferenceExpression repo, IResourceBuilder<SharedContentResource> content) =>
-        builder.AddProject(name, GitSyncProjectPath).WithGitSync(repo, content);
-
     /// <summary>
-    /// Makes any project or executable resource a git-sync sidecar: its settings go in as git-sync v4's
-    /// <c>GITSYNC_*</c> variables, its status endpoint is its health (unhealthy until the first publish,
-    /// degraded after failed syncs), the dashboard shows its revision and gets a "Sync now" command.
+    /// Adds the bundled Sidecar.GitSync as a sidecar syncing the repository at <paramref name="repo"/> into <paramref name="content"/>.
+    /// It runs as any .NET project does; its settings go in as git-sync v4's <c>GITSYNC_*</c> variables, its status
+    /// endpoint is its health (unhealthy until the first publish, degraded after failed syncs), the dashboard shows
+    /// its revision and gets a "Sync now" command.
     /// </summary>
-    public static IResourceBuilder<T> WithGitSync<T>(this IResourceBuilder<T> sync, ReferenceExpression repo, IResourceBuilder<SharedContentResource> content)
-        where T : IResourceWithEnvironment, IResourceWithEndpoints
+    public static IResourceBuilder<GitSyncResource> AddGitSync(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        ReferenceExpression repo, IResourceBuilder<SharedContentResource> content)
     {
-        var builder = sync.ApplicationBuilder;
         var context = builder.ExecutionContext;
-        var secret = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{sync.Resource.Name}-webhook-secret", special: false);
-        sync.WithAnnotation(new GitSyncAnnotation(content, secret));
+        var secret = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-webhook-secret", special: false);
+#pragma warning disable ASPIREPROJECTS001 // Aspire's way to run a .NET project as a resource type of its own (as its CSharpAppResource does); experimental in Aspire 13.
+        var sync = builder.AddResource(new GitSyncResource(name, content.Resource, secret))
+            .WithAnnotation<IProjectMetadata>(new GitSyncProject(GitSyncProjectPath))
+            .WithProjectDefaults(new ProjectResourceOptions());
+#pragma warning restore ASPIREPROJECTS001
 
-        sync.WithHttpEndpoint(name: StatusEndpointName);
-        var status = sync.GetEndpoint(StatusEndpointName);
+        sync.WithHttpEndpoint(name: GitSyncResource.StatusEndpointName);
+        var status = sync.Resource.StatusEndpoint;
         // Here the status port is for the AppHost only; in a Pod the kubelet probes it from outside the container.
         var bindHost = context.IsRunMode ? "127.0.0.1" : "";
         sync.WithEnvironment("GITSYNC_REPO", repo)
@@ -55,31 +48,29 @@ public static class GitSyncResourceExtensions
             .WithEnvironment("GITSYNC_MAX_FAILURES", "-1")
             .WithEnvironment("GITSYNC_WEBHOOK_SECRET", secret)
             .WithRelationship(content.Resource, "Writes")
-            .WithUrlForEndpoint(StatusEndpointName, url =>
+            .WithUrlForEndpoint(GitSyncResource.StatusEndpointName, url =>
             {
                 url.Url = "/status";
                 url.DisplayText = "Sync status";
             });
 
-        var healthCheckKey = $"{sync.Resource.Name}-git-sync-status";
+        var healthCheckKey = $"{name}-git-sync-status";
         builder.Services.AddHttpClient();
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey,
-            services => new GitSyncStatusHealthCheck(sync.Resource, status, services),
+            services => new GitSyncStatusHealthCheck(sync.Resource, services),
             failureStatus: HealthStatus.Unhealthy, tags: null));
         sync.WithHealthCheck(healthCheckKey);
 
-        return sync.WithSyncNowCommand(secret);
+        return sync.WithSyncNowCommand();
     }
 
     /// <summary>The branch, tag, full commit SHA or HEAD to sync (<c>GITSYNC_REF</c>).</summary>
-    public static IResourceBuilder<T> WithRef<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> gitRef)
-        where T : IResourceWithEnvironment
-        => sync.WithEnvironment("GITSYNC_REF", gitRef);
+    public static IResourceBuilder<GitSyncResource> WithRef(this IResourceBuilder<GitSyncResource> sync, IResourceBuilder<ParameterResource> gitRef) =>
+        sync.WithEnvironment("GITSYNC_REF", gitRef);
 
     /// <summary>How often the sidecar polls, as a Go duration such as <c>10s</c> (<c>GITSYNC_PERIOD</c>).</summary>
-    public static IResourceBuilder<T> WithPeriod<T>(this IResourceBuilder<T> sync, IResourceBuilder<ParameterResource> period)
-        where T : IResourceWithEnvironment
-        => sync.WithEnvironment("GITSYNC_PERIOD", period);
+    public static IResourceBuilder<GitSyncResource> WithPeriod(this IResourceBuilder<GitSyncResource> sync, IResourceBuilder<ParameterResource> period) =>
+        sync.WithEnvironment("GITSYNC_PERIOD", period);
 
     /// <summary>
     /// Makes <paramref name="main"/> serve what <paramref name="sync"/> publishes: it is told the link's path in
@@ -92,16 +83,15 @@ public static class GitSyncResourceExtensions
     /// When given, the webhook carries a secret of its own as <c>Authorization: Bearer</c> (the sidecar's
     /// <c>GITSYNC_WEBHOOK_TOKEN</c>), and the main server is given it in this variable to check it.
     /// </param>
-    public static IResourceBuilder<T> WithGitSyncSidecar<T, TSync>(this IResourceBuilder<T> main, IResourceBuilder<TSync> sync,
+    public static IResourceBuilder<T> WithGitSyncSidecar<T>(this IResourceBuilder<T> main, IResourceBuilder<GitSyncResource> sync,
         string rootVariable = "StaticWeb__Root", string? revisionWebhookPath = null, string endpointName = "http",
         IReadOnlyDictionary<string, string>? webhookEnvironment = null, string? webhookSecretVariable = null)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport
-        where TSync : class, IResourceWithEnvironment
     {
-        var content = Annotation(sync).Content;
+        var content = sync.Resource.Content;
         main.WithAnnotation(new GitSyncSidecarAnnotation(sync.Resource, rootVariable))
-            .WithEnvironment(rootVariable, content.Resource.LinkPathFor(main.ApplicationBuilder.ExecutionContext))
-            .WithRelationship(content.Resource, "Reads")
+            .WithEnvironment(rootVariable, content.LinkPathFor(main.ApplicationBuilder.ExecutionContext))
+            .WithRelationship(content, "Reads")
             .WaitFor(sync);
         if (revisionWebhookPath is not null && main.Resource is IResourceWithEndpoints withEndpoints)
         {
@@ -128,8 +118,7 @@ public static class GitSyncResourceExtensions
     /// (authenticated with its own secret) and, since it is told of every revision, reads the link only then
     /// (<c>StaticWeb__RevisionCheck=webhook</c>) instead of at every request.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithGitSyncSidecar<TSync>(this IResourceBuilder<ProjectResource> web, IResourceBuilder<TSync> sync)
-        where TSync : class, IResourceWithEnvironment =>
+    public static IResourceBuilder<ProjectResource> WithGitSyncSidecar(this IResourceBuilder<ProjectResource> web, IResourceBuilder<GitSyncResource> sync) =>
         web.WithGitSyncSidecar(sync, "StaticWeb__Root", "/_sidecar/revision",
             webhookEnvironment: new Dictionary<string, string> { ["StaticWeb__RevisionCheck"] = "webhook" },
             webhookSecretVariable: "StaticWeb__RevisionWebhookSecret");
@@ -138,7 +127,9 @@ public static class GitSyncResourceExtensions
     public static IResourceBuilder<T> WithReplicas<T>(this IResourceBuilder<T> main, IResourceBuilder<ParameterResource> replicas)
         where T : IResource => main.WithAnnotation(new Deployment.ReplicasAnnotation(replicas.Resource));
 
-    internal static GitSyncAnnotation Annotation<T>(IResourceBuilder<T> sync) where T : IResource =>
-        sync.Resource.Annotations.OfType<GitSyncAnnotation>().SingleOrDefault()
-            ?? throw new InvalidOperationException($"'{sync.Resource.Name}' is not a git-sync sidecar: add it with AddGitSync(...) or call WithGitSync(...) on it first");
+    // The bundled project, as Aspire's own project metadata gives it for Projects.* (its launch settings: none).
+    private sealed class GitSyncProject(string projectPath) : IProjectMetadata
+    {
+        public string ProjectPath { get; } = projectPath;
+    }
 }

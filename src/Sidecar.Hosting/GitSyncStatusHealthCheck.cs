@@ -12,7 +12,7 @@ namespace Aspire.Hosting;
 /// fail (the last good revision is still served), healthy otherwise. It also shows the revision and the
 /// last outcome as properties of the resource in the dashboard.
 /// </summary>
-internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference status, IServiceProvider services) : IHealthCheck
+internal sealed class GitSyncStatusHealthCheck(GitSyncResource sync, IServiceProvider services) : IHealthCheck
 {
     private SyncStatusDocument? shown;
 
@@ -24,7 +24,7 @@ internal sealed class GitSyncStatusHealthCheck(IResource sync, EndpointReference
             using var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(GitSyncStatusHealthCheck));
             // Until the sidecar listens, the orchestrator's proxy may hold the connection open: don't wait for it.
             client.Timeout = TimeSpan.FromSeconds(5);
-            var baseUri = new Uri(status.Url);
+            var baseUri = new Uri(sync.StatusEndpoint.Url);
             using var response = await client.GetAsync(new Uri(baseUri, "/status"), cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {

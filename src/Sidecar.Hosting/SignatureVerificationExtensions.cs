@@ -39,9 +39,8 @@ public static class SignatureVerificationExtensions
     /// format), OpenPGP signatures against <paramref name="openPgpKeys"/> (a file or folder of armored public keys).
     /// Relative paths are under the AppHost's folder. At least one of the two is required.
     /// </summary>
-    public static IResourceBuilder<T> WithSignatureVerification<T>(this IResourceBuilder<T> sync, GitSyncSignatureMode mode,
+    public static IResourceBuilder<GitSyncResource> WithSignatureVerification(this IResourceBuilder<GitSyncResource> sync, GitSyncSignatureMode mode,
         string? allowedSignersFile = null, string? openPgpKeys = null)
-        where T : IResourceWithEnvironment
     {
         if (allowedSignersFile is null && openPgpKeys is null)
         {

@@ -4,12 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
-public static class SyncNowCommand
+internal static class SyncNowCommand
 {
     /// <summary>Adds the dashboard's "Sync now" command: <c>POST /sync</c> on the sidecar, authenticated with its webhook secret.</summary>
-    public static IResourceBuilder<T> WithSyncNowCommand<T>(this IResourceBuilder<T> sync, ParameterResource secret)
-        where T : IResourceWithEndpoints =>
-        sync.WithHttpCommand("/sync", "Sync now", GitSyncResourceExtensions.StatusEndpointName, GitSyncResourceExtensions.SyncNowCommandName,
+    public static IResourceBuilder<GitSyncResource> WithSyncNowCommand(this IResourceBuilder<GitSyncResource> sync) =>
+        sync.WithHttpCommand("/sync", "Sync now", GitSyncResource.StatusEndpointName, GitSyncResource.SyncNowCommandName,
             new HttpCommandOptions
             {
                 Description = "Fetch the ref now and publish it if it changed, without waiting for the next period",
@@ -18,7 +17,7 @@ public static class SyncNowCommand
                 Method = HttpMethod.Post,
                 PrepareRequest = async context =>
                 {
-                    context.Request.Headers.Add("X-Gitlab-Token", await secret.GetValueAsync(context.CancellationToken));
+                    context.Request.Headers.Add("X-Gitlab-Token", await sync.Resource.WebhookSecret.GetValueAsync(context.CancellationToken));
                 },
                 GetCommandResult = async context =>
                 {

@@ -50,6 +50,7 @@ public static class StaticWebApp
                     services.GetRequiredService<IHostEnvironment>()))));
         }
         builder.Services.AddSingleton<StaticWebTelemetry>();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ContentRoot>();
         builder.Services.AddSingleton<RevisionTracker>();
         builder.Services.AddSingleton<ContentHashETags>();

@@ -7,6 +7,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>What the dashboard shows and does: the "Sync now" command, the sidecar's revision and health, one trace per publish.</summary>
+[Trait("Category", "AppHost")]
 public sealed class DashboardTests
 {
     // Long enough that only the command syncs during a test.
@@ -22,7 +23,7 @@ public sealed class DashboardTests
         var (pushed, marker) = await EndToEndTests.PushChangeAsync(app, data);
         Assert.DoesNotContain(marker, await web.GetStringAsync("/"));
 
-        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResource.SyncNowCommandName);
 
         Assert.True(result.Success, result.Message);
         // The command returns once the revision is published; the web server, which checks the link
@@ -74,7 +75,7 @@ public sealed class DashboardTests
 
         // The origin loses its repository: every sync from now on fails.
         Directory.Move(data.Combine("origin", "site.git"), data.Combine("origin", "moved.git"));
-        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResource.SyncNowCommandName);
 
         Assert.False(result.Success);
         using var degraded = new CancellationTokenSource(TimeSpan.FromSeconds(60));

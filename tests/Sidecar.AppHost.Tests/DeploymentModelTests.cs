@@ -15,6 +15,7 @@ namespace Sidecar.AppHost.Tests;
 /// (the Kubernetes and Compose steps and Aspire's own manifest publisher). What a user adds to the model shows
 /// up in every deployment.
 /// </summary>
+[Trait("Category", "AppHost")]
 public sealed class DeploymentModelTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";
@@ -28,10 +29,10 @@ public sealed class DeploymentModelTests : IDisposable
     [Fact]
     public async Task WhatWithEnvironmentAndWithArgsAddReachesKubernetesComposeAndTheManifest()
     {
-        void AddUserSettings(IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> sync, IResourceBuilder<ProjectResource> web)
+        void AddUserSettings(IDistributedApplicationBuilder builder, IResourceBuilder<GitSyncResource> sync, IResourceBuilder<ProjectResource> web)
         {
             sync.WithEnvironment("GITSYNC_SYNC_TIMEOUT", "45s").WithArgs("-v", "2");
-            web.WithEnvironment("SITE_BANNER", ReferenceExpression.Create($"sync at {sync.GetEndpoint(GitSyncResourceExtensions.StatusEndpointName)}"));
+            web.WithEnvironment("SITE_BANNER", ReferenceExpression.Create($"sync at {sync.GetEndpoint(GitSyncResource.StatusEndpointName)}"));
         }
 
         await PublishAsync(output.Combine("k8s"), ["--step", DeploymentSteps.Kubernetes], AddUserSettings);
@@ -70,7 +71,7 @@ public sealed class DeploymentModelTests : IDisposable
     public async Task ASecretAddedToTheModelIsASecretReferenceInEveryOutputAndItsValueIsWrittenNowhere()
     {
         const string Token = "model-secret-value-5f1e";
-        void AddSecret(IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> sync, IResourceBuilder<ProjectResource> web)
+        void AddSecret(IDistributedApplicationBuilder builder, IResourceBuilder<GitSyncResource> sync, IResourceBuilder<ProjectResource> web)
         {
             var token = builder.AddParameter("site-token", secret: true);
             web.WithEnvironment("SITE_TOKEN", token)
@@ -101,7 +102,7 @@ public sealed class DeploymentModelTests : IDisposable
 
     /// <summary>Builds the sidecar pattern in publish mode, lets the test add to it, and runs the pipeline as the AppHost would.</summary>
     private static async Task PublishAsync(string outputPath, string[] operation,
-        Action<IDistributedApplicationBuilder, IResourceBuilder<ProjectResource>, IResourceBuilder<ProjectResource>> addUserSettings)
+        Action<IDistributedApplicationBuilder, IResourceBuilder<GitSyncResource>, IResourceBuilder<ProjectResource>> addUserSettings)
     {
         var builder = DistributedApplicationTestingBuilder.Create(
             ["--operation", "publish", "--output-path", outputPath, $"--Parameters:repo={Repo}",

@@ -7,6 +7,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>The real AppHost, with the demo origin, the sidecar and the web server, through Aspire.Hosting.Testing.</summary>
+[Trait("Category", "AppHost")]
 public sealed class EndToEndTests
 {
     private const int PeriodSeconds = 2;

@@ -6,6 +6,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>The hosting extensions with nginx, an executable the project did not write, as the main server.</summary>
+[Trait("Category", "AppHost")]
 public sealed class NginxMainTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using YamlDotNet.Serialization;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>The AppHost's publish operations, run as a user runs them, and their output read back strictly.</summary>
+[Trait("Category", "AppHost")]
 public sealed class PublishTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";
@@ -155,6 +156,19 @@ public sealed class PublishTests : IDisposable
         Assert.NotEqual(0, exitCode);
         Assert.Contains("--Sidecar:ImageRegistry=", log);
         Assert.Empty(Directory.EnumerateFileSystemEntries(output.Path));
+    }
+
+    [Fact]
+    public async Task AnOutputPathThatCannotBeWrittenFailsTheStepForTheScriptThatRanIt()
+    {
+        var taken = output.Combine("taken");
+        await File.WriteAllTextAsync(taken, "a file where the output folder should be");
+
+        var (exitCode, log) = await AppHostProcess.RunAsync(["--operation", "publish", "--step", "publish-kubernetes", "--output-path", taken,
+            $"--Parameters:repo={Repo}", .. Registry]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(taken, log);
     }
 
     [Fact]

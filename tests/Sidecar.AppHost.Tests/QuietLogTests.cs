@@ -5,6 +5,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>What a user reads in the sidecar's console: its own failures, not the plumbing of every HTTP call.</summary>
+[Trait("Category", "AppHost")]
 public sealed class QuietLogTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>Secrets given to the app are used (the webhook and "Sync now" work) and appear in no log line and no telemetry.</summary>
+[Trait("Category", "AppHost")]
 public sealed class SecretExposureTests
 {
     private const string SyncSecret = "known-sync-secret-3b9f0c";
@@ -27,7 +28,7 @@ public sealed class SecretExposureTests
 
         // "Sync now" presents the sync secret; the publish it causes calls the web server's webhook with the other one.
         var (pushed, marker) = await EndToEndTests.PushChangeAsync(app, data);
-        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResourceExtensions.SyncNowCommandName);
+        var result = await app.ResourceCommands.ExecuteCommandAsync("sync", GitSyncResource.SyncNowCommandName);
         Assert.True(result.Success, result.Message);
         using var web = app.CreateHttpClient("web");
         // The server reads the link only when an accepted webhook tells it to: serving the push proves the header was accepted.

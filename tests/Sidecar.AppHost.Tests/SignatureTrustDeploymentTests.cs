@@ -15,6 +15,7 @@ namespace Sidecar.AppHost.Tests;
 /// A sidecar that verifies signatures, published: its trust files reach the sidecar container, read-only, where
 /// <c>WithSignatureVerification</c> points it, in Kubernetes (a ConfigMap), Compose (files beside the compose file) and azd.
 /// </summary>
+[Trait("Category", "AppHost")]
 public sealed class SignatureTrustDeploymentTests : IDisposable
 {
     private const string Repo = "https://example.com/org/site.git";
@@ -48,7 +49,7 @@ public sealed class SignatureTrustDeploymentTests : IDisposable
 
     public void Dispose() => work.Dispose();
 
-    private void Verify(IResourceBuilder<ProjectResource> sync) =>
+    private void Verify(IResourceBuilder<GitSyncResource> sync) =>
         sync.WithSignatureVerification(GitSyncSignatureMode.Enforce, allowedSignersFile: allowedSigners, openPgpKeys: keys);
 
     [Fact]
@@ -234,7 +235,7 @@ public sealed class SignatureTrustDeploymentTests : IDisposable
     }
 
     /// <summary>The sidecar pattern in publish mode, as the AppHost builds it, with the test's additions, through the real publish pipeline.</summary>
-    private static async Task PublishAsync(string outputPath, string step, Action<IResourceBuilder<ProjectResource>> configureSync)
+    private static async Task PublishAsync(string outputPath, string step, Action<IResourceBuilder<GitSyncResource>> configureSync)
     {
         var builder = DistributedApplicationTestingBuilder.Create(
             ["--operation", "publish", "--output-path", outputPath, "--step", step, $"--Parameters:repo={Repo}",

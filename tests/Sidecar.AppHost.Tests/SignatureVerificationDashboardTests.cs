@@ -6,6 +6,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>A sidecar that audits signatures, under the real AppHost: the site is served, and the dashboard shows the verdict.</summary>
+[Trait("Category", "AppHost")]
 public sealed class SignatureVerificationDashboardTests
 {
     [Fact]
@@ -18,7 +19,7 @@ public sealed class SignatureVerificationDashboardTests
             "site@example.com namespaces=\"git\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPIkSltn/aK2cWyDGChJO1fCaniqselQ3JI8Ck/c2LpX\n");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [$"--Sidecar:DataDirectory={data.Path}", "--Parameters:period=1h"]);
-        var sync = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "sync");
+        var sync = builder.Resources.OfType<GitSyncResource>().Single();
         builder.CreateResourceBuilder(sync).WithSignatureVerification(GitSyncSignatureMode.Audit, allowedSignersFile: allowedSigners);
         await using var app = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(AppHostFixture.StartTimeout);

@@ -4,6 +4,7 @@ using Sidecar.Tests;
 namespace Sidecar.AppHost.Tests;
 
 /// <summary>The services' telemetry, exported by their real OTLP exporters, as it reaches a collector.</summary>
+[Trait("Category", "AppHost")]
 public sealed class TelemetryTests
 {
     [Fact]

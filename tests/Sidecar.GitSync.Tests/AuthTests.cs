@@ -1,6 +1,11 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Git;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's auth cases over HTTP Basic: username with password, password file (re-read), URL credentials, --credential.</summary>
+[Trait("Category", "InProcess")]
 public sealed class AuthTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;
@@ -92,10 +97,10 @@ public sealed class AuthTests : IAsyncLifetime
         var result = await bed.SyncOnceAsync(bed.Options(o => o.Repo = url));
 
         Assert.Equal(sha, result.Revision);
-        Assert.DoesNotContain("hunter2", GitSynchronizer.RepoForLogs(url));
+        Assert.DoesNotContain("hunter2", RepositoryUrl.ForLogs(url));
         // The whole user-info goes: a token is often given as the user name.
-        Assert.DoesNotContain("me@", GitSynchronizer.RepoForLogs(url));
-        Assert.Equal(bed.Repository.Url, GitSynchronizer.RepoForLogs(url + "?access_token=abc"));
+        Assert.DoesNotContain("me@", RepositoryUrl.ForLogs(url));
+        Assert.Equal(bed.Repository.Url, RepositoryUrl.ForLogs(url + "?access_token=abc"));
     }
 
     [Fact]

@@ -1,6 +1,10 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The flags added for git-sync v4.7 parity: spellings, defaults, and every refusal naming its fix.</summary>
+[Trait("Category", "Unit")]
 public sealed class CommandLineParityTests
 {
     private static GitSyncCommandLineResult Parse(string[] args, Dictionary<string, string>? environment = null) =>
@@ -92,13 +96,21 @@ public sealed class CommandLineParityTests
     [Fact]
     public void SubmodulesAreRecursiveByDefaultAsInGitSync()
     {
-        Assert.Equal("recursive", Parse([]).Options.Submodules);
-        foreach (var mode in new[] { "recursive", "shallow", "off" })
+        Assert.Equal(SubmoduleMode.Recursive, Parse([]).Options.Submodules);
+        foreach (var (text, mode) in new[] { ("recursive", SubmoduleMode.Recursive), ("shallow", SubmoduleMode.Shallow), ("off", SubmoduleMode.Off) })
         {
-            var result = Parse([], new() { ["GITSYNC_SUBMODULES"] = mode });
+            var result = Parse([], new() { ["GITSYNC_SUBMODULES"] = text });
             Assert.Empty(result.Errors);
             Assert.Equal(mode, result.Options.Submodules);
         }
+    }
+
+    [Fact]
+    public void ASubmodulesModeIsSpelledAsGitSyncSpellsIt()
+    {
+        // The enum's own name is not a spelling the flag takes: git-sync's values are lower case.
+        Assert.Contains("--submodules 'Recursive' is not a mode: give recursive, shallow or off (from GITSYNC_SUBMODULES)",
+            Parse([], new() { ["GITSYNC_SUBMODULES"] = "Recursive" }).Errors);
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Net;
+using Sidecar.GitSync.CommandLine;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The executable as a user runs it: flags, environment, exit codes and the readiness endpoint.</summary>
+[Trait("Category", "Process")]
 public sealed class CommandLineProcessTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

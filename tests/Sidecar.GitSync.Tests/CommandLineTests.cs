@@ -1,5 +1,8 @@
+using Sidecar.GitSync.CommandLine;
+
 namespace Sidecar.GitSync.Tests;
 
+[Trait("Category", "Unit")]
 public sealed class CommandLineTests
 {
     private static GitSyncCommandLineResult Parse(string[] args, Dictionary<string, string>? environment = null) =>
@@ -66,6 +69,23 @@ public sealed class CommandLineTests
 
         Assert.Contains(result.Errors, e => e.StartsWith("--repo is required", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.StartsWith("--root is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ValidationOnlyReadsTheOptionsAndNormalizingDerivesTheLink()
+    {
+        var options = new GitSyncOptions { Repo = "https://example.com/org/site.git", Root = "/tmp/r" };
+
+        // Asked twice, the checks give the same answer and leave the options as they were.
+        Assert.Equal(GitSyncCommandLine.Validate(options).ToList(), GitSyncCommandLine.Validate(options).ToList());
+        Assert.Contains("--link could not be derived from --repo 'https://example.com/org/site.git': set --link to a name such as 'current'",
+            GitSyncCommandLine.Validate(options));
+        Assert.Equal("", options.Link);
+
+        GitSyncCommandLine.Normalize(options);
+
+        Assert.Equal("site", options.Link);
+        Assert.Empty(GitSyncCommandLine.Validate(options));
     }
 
     [Fact]

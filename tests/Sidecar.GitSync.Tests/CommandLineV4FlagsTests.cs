@@ -1,9 +1,12 @@
+using Sidecar.GitSync.CommandLine;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>
 /// Every flag of kubernetes/git-sync v4.7.1 (its main.go, deprecated ones included) is accepted from the command line
 /// and from its variables, so a Pod written for git-sync does not crash-loop; those done differently say so once.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class CommandLineV4FlagsTests
 {
     // Each v4.7.1 flag with a value it takes; the list is git-sync's pflag declarations, in its order.

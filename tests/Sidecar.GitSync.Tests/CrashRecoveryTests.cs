@@ -1,9 +1,14 @@
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>
 /// test_e2e.sh's crash cases, harder: the real process is killed with SIGKILL at random points of its syncs,
 /// again and again. After every kill the link points at a complete snapshot, and a restart syncs the newest commit.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class CrashRecoveryTests : IAsyncLifetime
 {
     private const int Kills = 20;

@@ -6,6 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sidecar.GitSync.Http;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -13,6 +16,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's askpass_url cases (wrong, correct, sometimes wrong, flaky, slow start) against a real HTTP endpoint,
 /// and GitHub App auth against a loopback stand-in for GitHub's API that checks the JWT's signature.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class CredentialRefreshTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;
@@ -33,19 +37,23 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
         await using var askpass = await LoopbackEndpoint.StartAsync(context =>
             context.Response.WriteAsync($"username=my-username\npassword={password}\n"));
         var options = bed.Options(o => o.AskPassUrl = askpass.Url + "/git_askpass");
+        // On a fake clock the URL's one second never runs out however slow the first request of a process is.
+        var clock = new FakeClock();
 
-        var wrong = await bed.SyncOnceAsync(options);
+        var wrong = await bed.SyncOnceAsync(options, clock);
         Assert.Equal(SyncOutcome.Error, wrong.Outcome);
         Assert.Contains("refused the credentials", wrong.Error);
         Assert.DoesNotContain("password=", wrong.Error);
         Assert.Null(bed.LinkTarget);
 
         password = "my-password";
-        var correct = await bed.SyncOnceAsync(options);
+        var correct = await bed.SyncOnceAsync(options, clock);
 
         Assert.Equal(sha, correct.Revision);
         Assert.Equal(2, askpass.Requests);
     }
+
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task AnUrlThatIsSometimesWrongOrFlakyIsAskedAgainAtEachSync()
@@ -69,20 +77,31 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
                     break;
             }
         });
+        var clock = new FakeClock();
         await using var app = GitSyncApp.Build(bed.Options(o =>
         {
             o.OneTime = false;
-            o.Period = TimeSpan.FromMilliseconds(100);
+            o.Period = Period;
             o.MaxFailures = 2;
             o.AskPassUrl = askpass.Url + "/git_askpass";
-        }));
+        }), clock);
         await app.StartAsync();
+        await clock.WhenWaitingAsync(Period, "the first sync ends");
+        // Each sync asks once; the answers go round in threes, so the third sync after a change has good ones.
+        async Task PublishesAsync(string sha)
+        {
+            for (var poll = 0; poll < 3 && bed.LinkTarget != $".worktrees/{sha}"; poll++)
+            {
+                await clock.NextPeriodAsync(Period);
+            }
+            Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
+        }
 
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "the first good answer publishes");
+        await PublishesAsync(first);
         var second = await bed.Repository.CommitAsync("two", ("file", "two"));
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{second}", "moving forward");
+        await PublishesAsync(second);
         await bed.Repository.GitAsync("update-ref", "refs/heads/main", first);
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{first}", "moving back");
+        await PublishesAsync(first);
 
         var metrics = MetricsEndpoint.Render(app.Services.GetRequiredService<GitSyncTelemetry>());
         Assert.Matches("git_sync_askpass_calls\\{status=\"error\"\\} [1-9]", metrics);
@@ -99,13 +118,16 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
         {
             if (context.Request.Path == "/slow")
             {
-                await Task.Delay(TimeSpan.FromSeconds(3), context.RequestAborted);
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
             }
             context.Response.StatusCode = 503;
         });
 
         var refused = await bed.SyncOnceAsync(bed.Options(o => o.AskPassUrl = askpass.Url + "/down"));
-        var slow = await bed.SyncOnceAsync(bed.Options(o => o.AskPassUrl = askpass.Url + "/slow"));
+        var clock = new FakeClock();
+        var slowSync = bed.SyncOnceAsync(bed.Options(o => o.AskPassUrl = askpass.Url + "/slow"), clock);
+        await clock.AdvanceAsync(TimeSpan.FromSeconds(1), "the askpass URL is asked, for one second at most");
+        var slow = await slowSync.WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Contains($"credential refresh failed: the askpass URL answered 503 Service Unavailable (no body): check that --askpass-url '{askpass.Url}/down' answers 200", refused.Error);
         Assert.Contains("credential refresh failed: no answer within 1s", slow.Error);
@@ -116,21 +138,25 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
     {
         var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
         var port = SidecarProcess.FreePort();
+        var clock = new FakeClock();
         await using var app = GitSyncApp.Build(bed.Options(o =>
         {
             o.OneTime = false;
-            o.Period = TimeSpan.FromMilliseconds(200);
+            o.Period = Period;
             o.MaxFailures = -1;
             o.AskPassUrl = $"http://127.0.0.1:{port}/git_askpass";
-        }));
+        }), clock);
         await app.StartAsync();
-        await Eventually.HoldsAsync(() => app.Services.GetRequiredService<SyncStatus>().ConsecutiveFailures >= 2, "nothing answers yet");
+        await clock.WhenWaitingAsync(Period, "the first sync ends");
+        await clock.NextPeriodAsync(Period);
+        Assert.Equal(2, app.Services.GetRequiredService<SyncStatus>().ConsecutiveFailures);
         Assert.Null(bed.LinkTarget);
 
         await using var askpass = await LoopbackEndpoint.StartAsync(context =>
             context.Response.WriteAsync("username=my-username\npassword=my-password\n"), port);
 
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}", "the sync after the URL came up publishes");
+        await clock.NextPeriodAsync(Period);
+        Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
         await app.StopAsync();
     }
 
@@ -141,6 +167,7 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
         bed.Origin.RequiredCredentials = ("-", "ghs_installation_token");
         using var key = RSA.Create(2048);
         string? issuer = null;
+        var clock = new FakeClock();
         await using var github = await LoopbackEndpoint.StartAsync(async context =>
         {
             var jwt = context.Request.Headers.Authorization.ToString()["Bearer ".Length..].Split('.');
@@ -153,11 +180,12 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
                 return;
             }
             context.Response.StatusCode = 201;
-            await context.Response.WriteAsync($$"""{"token":"ghs_installation_token","expires_at":"{{DateTimeOffset.UtcNow.AddHours(1):O}}"}""");
+            await context.Response.WriteAsync($$"""{"token":"ghs_installation_token","expires_at":"{{clock.GetUtcNow().AddHours(1):O}}"}""");
         });
         using var keyFolder = new Sidecar.Tests.TempFolder("sidecar-app-key");
         var keyFile = keyFolder.Combine("app.pem");
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
+        var period = TimeSpan.FromMinutes(29) + TimeSpan.FromSeconds(50);
         var options = bed.Options(o =>
         {
             o.GitHubBaseUrl = github.Url + "/api/v3/";
@@ -165,18 +193,22 @@ public sealed class CredentialRefreshTests : IAsyncLifetime
             o.GitHubAppInstallationId = 42;
             o.GitHubAppPrivateKeyFile = keyFile;
             o.OneTime = false;
-            o.Period = TimeSpan.FromMilliseconds(100);
+            o.Period = period;
         });
-        await using var app = GitSyncApp.Build(options);
+        await using var app = GitSyncApp.Build(options, clock);
         await app.StartAsync();
 
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}", "the token opens the repository");
-        await Task.Delay(500);
-
+        await clock.WhenWaitingAsync(period, "the first sync ends");
+        Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
         Assert.Equal("Iv1.abc", issuer);
-        // An hour-long token is minted once, not at every sync.
+        // An hour-long token is minted once, not at every sync: with 30m10s left it is used again.
+        await clock.NextPeriodAsync(period);
         Assert.Equal(1, github.Requests);
         Assert.Contains("git_sync_refresh_github_app_token_count{status=\"success\"} 1", MetricsEndpoint.Render(app.Services.GetRequiredService<GitSyncTelemetry>()));
+        // With 20s left, under 30s, it is minted again.
+        await clock.NextPeriodAsync(period);
+        Assert.Equal(2, github.Requests);
+        Assert.Equal(SyncOutcome.Noop, app.Services.GetRequiredService<SyncStatus>().LastResult?.Outcome);
         await app.StopAsync();
     }
 

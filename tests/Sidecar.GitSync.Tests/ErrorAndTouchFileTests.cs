@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's export_error and touch_file cases.</summary>
+[Trait("Category", "InProcess")]
 public sealed class ErrorAndTouchFileTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

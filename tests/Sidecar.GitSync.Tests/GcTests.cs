@@ -1,10 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 using LibGit2Sharp;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary><c>--git-gc</c> against a real smart-HTTP origin: what each mode leaves in <c>ROOT/.git</c>, and that syncing goes on.</summary>
+[Trait("Category", "InProcess")]
 public sealed class GcTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,6 +1,8 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -8,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// <c>--git-config</c>: git-sync's parser (its TestParseGitConfigs cases) and each key's effect on a real sync:
 /// test_e2e.sh's additional_git_configs, url.BASE.insteadOf, http.proxy, protocol.*.allow and safe.directory.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class GitConfigTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,4 +1,5 @@
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -7,6 +8,7 @@ namespace Sidecar.GitSync.Tests;
 /// git archive, the depth tests' git log), git worktree list shows them, and removal prunes their entries; an existing
 /// folder at a snapshot's path is checked before it is published (test_e2e.sh's worktree_cleanup).
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class GitWorktreeTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

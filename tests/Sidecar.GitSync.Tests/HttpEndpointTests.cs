@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Builder;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's expose_http cases, /metrics, and the push-triggered POST /sync with its secret.</summary>
+[Trait("Category", "InProcess")]
 public sealed class HttpEndpointTests : IAsyncLifetime
 {
     private const string Secret = "s3cret";
+    private static readonly TimeSpan Period = TimeSpan.FromHours(1);
+    private readonly FakeClock clock = new();
     private SyncTestBed bed = null!;
 
     public async Task InitializeAsync() => bed = await SyncTestBed.StartAsync();
@@ -23,13 +26,13 @@ public sealed class HttpEndpointTests : IAsyncLifetime
             o.Ref = gitRef;
             o.OneTime = false;
             // A long period: only POST /sync makes a second sync happen in time.
-            o.Period = TimeSpan.FromHours(1);
+            o.Period = Period;
             o.HttpBind = "127.0.0.1:0";
             o.HttpMetrics = true;
             o.WebhookSecret = secret;
             // A transient failure of the loopback origin must not stop the app under test.
             o.MaxFailures = -1;
-        }));
+        }), clock);
         await app.StartAsync();
         return (app, new HttpClient { BaseAddress = new Uri(app.Urls.First()) });
     }
@@ -131,15 +134,14 @@ public sealed class HttpEndpointTests : IAsyncLifetime
         var (app, client) = await StartAsync();
         await using var _ = app;
         using var __ = client;
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}", "the first sync publishes");
-        await Task.Delay(100);
+        await clock.WhenWaitingAsync(Period, "the first sync ends");
 
         using var status = JsonDocument.Parse(await client.GetStringAsync("/status"));
         Assert.Equal(sha, status.RootElement.GetProperty("revision").GetString());
         Assert.Equal("success", status.RootElement.GetProperty("lastOutcome").GetString());
         Assert.Equal(JsonValueKind.Null, status.RootElement.GetProperty("lastError").ValueKind);
         Assert.Equal(0, status.RootElement.GetProperty("consecutiveFailures").GetInt32());
-        Assert.True(status.RootElement.GetProperty("lastSyncTime").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+        Assert.Equal(clock.GetUtcNow(), status.RootElement.GetProperty("lastSyncTime").GetDateTimeOffset());
 
         var metrics = await client.GetStringAsync("/metrics");
         Assert.Contains("git_sync_count_total{status=\"success\"} 1", metrics);

@@ -1,5 +1,7 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -7,6 +9,7 @@ namespace Sidecar.GitSync.Tests;
 /// --depth over a local path and file:// (test_e2e.sh's depth and gc_default cases run against local repositories): the
 /// store holds only the history asked for, marked shallow as git marks it, and real git reads it whole.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class LocalDepthTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>What a sync that published does to give memory back, so an idle sidecar does not sit at its peak.</summary>
+[Trait("Category", "Unit")]
 public sealed class MemoryReleaseTests
 {
     [Fact]

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Sidecar.GitSync.Http;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -8,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// <c>git_fetch_count_total</c> count one per sync that changes the revision (a ref moved back, a removed snapshot
 /// made again) whether or not the commit was already stored, and the first good sync of a process counts once.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private const string Success = "git_sync_count_total{status=\"success\"}";
@@ -18,13 +21,26 @@ public sealed class MetricsTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
-    private WebApplication Start(string gitRef = "HEAD") => GitSyncApp.Build(bed.Options(o =>
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
+    private readonly FakeClock clock = new();
+
+    /// <summary>Starts a looping sidecar on the fake clock and returns once its first sync has ended.</summary>
+    private async Task<WebApplication> StartAsync(string gitRef = "HEAD")
     {
-        o.Ref = gitRef;
-        o.OneTime = false;
-        o.Period = TimeSpan.FromMilliseconds(100);
-        o.MaxFailures = -1;
-    }));
+        var app = GitSyncApp.Build(bed.Options(o =>
+        {
+            o.Ref = gitRef;
+            o.OneTime = false;
+            o.Period = Period;
+            o.MaxFailures = -1;
+        }), clock);
+        await app.StartAsync();
+        await clock.WhenWaitingAsync(Period, "the first sync ends");
+        return app;
+    }
+
+    /// <summary>Lets one period pass; returns once the sync it starts has ended.</summary>
+    private Task PollAsync() => clock.NextPeriodAsync(Period);
 
     private static long Metric(WebApplication app, string series)
     {
@@ -35,9 +51,13 @@ public sealed class MetricsTests : IAsyncLifetime
 
     private async Task PublishedAsync(WebApplication app, string sha, long count)
     {
-        await Eventually.HoldsAsync(() => bed.LinkTarget == $".worktrees/{sha}" && Metric(app, Success) == count, $"{sha} is published, success {count}");
+        Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
+        Assert.Equal(count, Metric(app, Success));
         // Some more polls that change nothing count nothing.
-        await Task.Delay(400);
+        for (var poll = 0; poll < 3; poll++)
+        {
+            await PollAsync();
+        }
         Assert.Equal(count, Metric(app, Success));
         Assert.Equal(count, Metric(app, Fetches));
     }
@@ -46,15 +66,16 @@ public sealed class MetricsTests : IAsyncLifetime
     public async Task ABranchMovedForwardThenBackCountsAFetchAndASuccessEachTime()
     {
         var first = await bed.Repository.CommitAsync("one", ("file", "one"));
-        await using var app = Start();
-        await app.StartAsync();
+        await using var app = await StartAsync();
         await PublishedAsync(app, first, 1);
 
         var second = await bed.Repository.CommitAsync("two", ("file", "two"));
+        await PollAsync();
         await PublishedAsync(app, second, 2);
 
         // Back to a commit the store already holds: git-sync still counts the fetch.
         await bed.Repository.GitAsync("update-ref", "refs/heads/main", first);
+        await PollAsync();
         await PublishedAsync(app, first, 3);
         Assert.True(Metric(app, "git_sync_count_total{status=\"noop\"}") > 0);
         await app.StopAsync();
@@ -65,18 +86,20 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         var first = await bed.Repository.CommitAsync("one", ("file", "one"));
         await bed.Repository.GitAsync("tag", "-f", "release", first);
-        await using var app = Start("release");
-        await app.StartAsync();
+        await using var app = await StartAsync("release");
         await PublishedAsync(app, first, 1);
 
         var second = await bed.Repository.CommitAsync("two", ("file", "two"));
         await bed.Repository.GitAsync("tag", "-f", "release", second);
+        await PollAsync();
         await PublishedAsync(app, second, 2);
 
         await bed.Repository.GitAsync("tag", "-f", "release", first);
+        await PollAsync();
         await PublishedAsync(app, first, 3);
 
         await bed.Repository.CommitAsync("three", ("file", "three"));
+        await PollAsync();
         await PublishedAsync(app, first, 3);
         await app.StopAsync();
     }
@@ -85,8 +108,7 @@ public sealed class MetricsTests : IAsyncLifetime
     public async Task ARemovedSnapshotMadeAgainCountsAFetch()
     {
         var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
-        await using var app = Start();
-        await app.StartAsync();
+        await using var app = await StartAsync();
         await PublishedAsync(app, sha, 1);
 
         // Snapshots are read-only: make them writable to remove one, as `rm -r` by its owner does.
@@ -97,7 +119,8 @@ public sealed class MetricsTests : IAsyncLifetime
         }
         Directory.Delete(snapshot, recursive: true);
 
-        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(bed.LinkPath, "file")), "the snapshot is made again");
+        await PollAsync();
+        Assert.True(File.Exists(Path.Combine(bed.LinkPath, "file")), "the snapshot is made again");
         await PublishedAsync(app, sha, 2);
         await app.StopAsync();
     }
@@ -106,15 +129,13 @@ public sealed class MetricsTests : IAsyncLifetime
     public async Task TheFirstSyncOfARestartedProcessCountsOnceEvenWithTheRevisionInPlace()
     {
         var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
-        await using (var first = Start())
+        await using (var first = await StartAsync())
         {
-            await first.StartAsync();
             await PublishedAsync(first, sha, 1);
             await first.StopAsync();
         }
 
-        await using var restarted = Start();
-        await restarted.StartAsync();
+        await using var restarted = await StartAsync();
 
         await PublishedAsync(restarted, sha, 1);
         await restarted.StopAsync();
@@ -124,18 +145,18 @@ public sealed class MetricsTests : IAsyncLifetime
     public async Task ACommitShaRefCountsOnceAndFailuresCountNoFetch()
     {
         var sha = await bed.Repository.CommitAsync("one", ("file", "one"));
-        await using (var app = Start(sha))
+        await using (var app = await StartAsync(sha))
         {
-            await app.StartAsync();
             await PublishedAsync(app, sha, 1);
             await bed.Repository.CommitAsync("two", ("file", "two"));
+            await PollAsync();
             await PublishedAsync(app, sha, 1);
             await app.StopAsync();
         }
 
-        await using var failing = Start("no-such-branch");
-        await failing.StartAsync();
-        await Eventually.HoldsAsync(() => Metric(failing, "git_sync_count_total{status=\"error\"}") >= 2, "failures are counted");
+        await using var failing = await StartAsync("no-such-branch");
+        await PollAsync();
+        Assert.Equal(2, Metric(failing, "git_sync_count_total{status=\"error\"}"));
         Assert.Equal(0, Metric(failing, Fetches));
         Assert.Equal(0, Metric(failing, Success));
         await failing.StopAsync();

@@ -11,6 +11,7 @@ namespace Sidecar.GitSync.Tests;
 /// differ: the reflection into LibGit2Sharp that keeps <c>--depth</c>, libgit2's native calls, configuration binding,
 /// the HTTP endpoints, signals and a hard kill.
 /// </summary>
+[Trait("Category", "Aot")]
 public sealed class NativeAotTests(NativeAotBuild build) : IClassFixture<NativeAotBuild>, IAsyncLifetime
 {
     private const int SigTerm = 15;

@@ -1,6 +1,9 @@
+using Sidecar.GitSync.Sync;
+
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's ref and repo-switch cases: SHA, HEAD, branch and repo switches with the root kept, force-push.</summary>
+[Trait("Category", "InProcess")]
 public sealed class RefTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,6 +1,7 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -8,6 +9,7 @@ namespace Sidecar.GitSync.Tests;
 /// A full SHA as --ref against a smart-HTTP server with git's default settings (test_e2e.sh's sha cases run against
 /// such a server): no uploadpack.allowReachableSHA1InWant, so a protocol v0 want of an unadvertised commit is refused.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class ShaRefTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's sync_on_signal cases, with the real process and a real SIGHUP.</summary>
+[Trait("Category", "Process")]
 public sealed class SignalTests : IAsyncLifetime
 {
     private const int SigHup = 1;

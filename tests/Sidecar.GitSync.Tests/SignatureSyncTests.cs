@@ -3,6 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.GitSync.SignatureVerification;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -10,6 +13,7 @@ namespace Sidecar.GitSync.Tests;
 /// <c>--verify-signatures</c> end to end: a sidecar syncing from a smart-HTTP origin refuses (enforce) or records
 /// (audit) what is pushed unsigned or signed by a stranger, and says so in /status, the error file, /metrics and the span.
 /// </summary>
+[Trait("Category", "External")]
 public sealed class SignatureSyncTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;

@@ -1,5 +1,6 @@
 using LibGit2Sharp;
 using Sidecar.GitSync.SignatureVerification;
+using Sidecar.GitSync.CommandLine;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -48,6 +49,7 @@ public sealed class SigningKeys : IAsyncLifetime
 /// The sidecar's verdict on signatures made by the real tools (git with ssh-keygen, gpg), set beside git's own
 /// (<c>git verify-commit</c> / <c>git verify-tag</c> with the same allowed signers file and OpenPGP keys).
 /// </summary>
+[Trait("Category", "External")]
 public sealed class SignatureVerdictTests(SigningKeys keys) : IClassFixture<SigningKeys>
 {
     private SigningKit Kit => keys.Kit;

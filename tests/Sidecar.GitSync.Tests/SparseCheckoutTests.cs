@@ -1,5 +1,8 @@
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Snapshots;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -7,6 +10,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's sparse_checkout cases: <c>--sparse-checkout-file</c> against a real origin, and the
 /// pattern matcher checked against what git itself checks out for the same patterns.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class SparseCheckoutTests : IAsyncLifetime
 {
     private static readonly string[] Files =

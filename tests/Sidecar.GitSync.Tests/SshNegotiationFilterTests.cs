@@ -1,8 +1,10 @@
 using System.Text;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The bytes the ssh script's filter passes on: libgit2 1.8's repeated shallow request left out, all else unchanged.</summary>
+[Trait("Category", "Unit")]
 public sealed class SshNegotiationFilterTests
 {
     private const string Wants = "0032want 1111111111111111111111111111111111111111\n000ddeepen 1\n0000";

@@ -2,10 +2,14 @@ using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>test_e2e.sh's SSH auth cases, against a real sshd on loopback: keys, known_hosts, depth, and the checks at start.</summary>
+[Trait("Category", "External")]
 public sealed class SshTests : IAsyncLifetime
 {
     private SshServer server = null!;

@@ -1,6 +1,9 @@
 using LibGit2Sharp;
 using Sidecar.DemoOrigin;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -8,6 +11,7 @@ namespace Sidecar.GitSync.Tests;
 /// test_e2e.sh's submodule cases: a superproject and its submodules on one origin, submodules named by
 /// relative URLs as most projects do, checked out by <c>--submodules</c> at each mode.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class SubmoduleTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;
@@ -63,9 +67,9 @@ public sealed class SubmoduleTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("recursive", true)]
-    [InlineData("shallow", false)]
-    public async Task NestedSubmodulesAreCheckedOutByRecursiveAndLeftEmptyByShallow(string mode, bool nested)
+    [InlineData(SubmoduleMode.Recursive, true)]
+    [InlineData(SubmoduleMode.Shallow, false)]
+    public async Task NestedSubmodulesAreCheckedOutByRecursiveAndLeftEmptyByShallow(SubmoduleMode mode, bool nested)
     {
         var innerSha = await inner.CommitAsync("inner", ("inner.txt", "deep"));
         var libSha = await CommitWithGitlinksAsync(lib, "lib", [("deps/inner", "inner", "../inner.git", innerSha)], ("lib.js", "lib"));
@@ -91,7 +95,7 @@ public sealed class SubmoduleTests : IAsyncLifetime
         var libSha = await lib.CommitAsync("lib", ("lib.js", "lib"));
         await CommitSiteAsync("site", [("vendor/lib", "lib", "../lib.git", libSha)], ("index.html", "home"));
 
-        var result = await bed.SyncOnceAsync(bed.Options(o => o.Submodules = "off"));
+        var result = await bed.SyncOnceAsync(bed.Options(o => o.Submodules = SubmoduleMode.Off));
 
         Assert.True(result.Outcome == SyncOutcome.Success, result.Error);
         Assert.Equal("home", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Sidecar.Tests;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -33,10 +35,10 @@ public sealed class SyncTestBed : IAsyncDisposable
         return options;
     }
 
-    /// <summary>Runs one sync in a sidecar built as the process builds it.</summary>
-    public async Task<SyncResult> SyncOnceAsync(GitSyncOptions options)
+    /// <summary>Runs one sync in a sidecar built as the process builds it, on <paramref name="clock"/> when given.</summary>
+    public async Task<SyncResult> SyncOnceAsync(GitSyncOptions options, TimeProvider? clock = null)
     {
-        await using var app = GitSyncApp.Build(options);
+        await using var app = GitSyncApp.Build(options, clock);
         return await app.Services.GetRequiredService<GitSynchronizer>().SyncAsync(CancellationToken.None);
     }
 

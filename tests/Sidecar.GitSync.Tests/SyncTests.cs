@@ -2,10 +2,13 @@ using Sidecar.DemoOrigin;
 using LibGit2Sharp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The sidecar against a real smart-HTTP git server on loopback.</summary>
+[Trait("Category", "InProcess")]
 public sealed class SyncTests : IAsyncLifetime
 {
     private SyncTestBed bed = null!;
@@ -48,26 +51,43 @@ public sealed class SyncTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ANewCommitIsPublishedByTheNextPollOfTheLoop()
+    public async Task ANewCommitIsPublishedOnceThePeriodHasPassedOnTheInjectedClock()
     {
+        var clock = new FakeClock();
+        var period = TimeSpan.FromSeconds(10);
         var first = await bed.Repository.CommitAsync("first", ("index.html", "one"));
         await using var app = GitSyncApp.Build(bed.Options(o =>
         {
             o.OneTime = false;
             o.MaxFailures = -1;
-            o.Period = TimeSpan.FromMilliseconds(100);
-        }));
+            o.Period = period;
+        }), clock);
         await app.StartAsync();
         var status = app.Services.GetRequiredService<SyncStatus>();
 
-        await WaitUntil(() => status.PublishedRevision == first);
+        await clock.WhenWaitingAsync(period, "the loop waits a period after the first sync");
+        Assert.Equal(first, status.PublishedRevision);
         var second = await bed.Repository.CommitAsync("second", ("index.html", "two"));
-        await WaitUntil(() => status.PublishedRevision == second);
 
+        // Short of the period the loop still waits: only the clock ends its wait.
+        clock.Advance(period - TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.WhenWaitingAsync(period, "one second of the period is left"));
+        Assert.Equal(first, status.PublishedRevision);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await clock.WhenWaitingAsync(period, "the loop waits again after the second sync");
+        Assert.Equal(second, status.PublishedRevision);
         Assert.Equal($".worktrees/{second}", bed.LinkTarget);
         Assert.Equal("two", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
         // The replaced snapshot is cleaned up once the new one is published.
         Assert.Equal([second], bed.Snapshots);
+
+        // A trigger (a signal, POST /sync) cuts the period short without the clock moving.
+        var third = await bed.Repository.CommitAsync("third", ("index.html", "three"));
+        var now = clock.GetUtcNow();
+        var result = await app.Services.GetRequiredService<SyncTrigger>().RequestAsync(CancellationToken.None);
+        Assert.Equal((SyncOutcome.Success, third), (result.Outcome, result.Revision));
+        Assert.Equal(now, clock.GetUtcNow());
         await app.StopAsync();
     }
 
@@ -181,15 +201,5 @@ public sealed class SyncTests : IAsyncLifetime
         Assert.False(File.GetUnixFileMode(Path.Combine(bed.LinkPath, "page.html")).HasFlag(UnixFileMode.UserExecute));
         Assert.Equal("page.html", new FileInfo(Path.Combine(bed.LinkPath, "inside.html")).LinkTarget);
         Assert.False(File.Exists(Path.Combine(bed.LinkPath, "outside")));
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
-            await Task.Delay(50);
-        }
     }
 }

@@ -2,10 +2,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Hooks;
 
 namespace Sidecar.GitSync.Tests;
 
 /// <summary>The webhook's credentials: sent in a header, never shown in a log line.</summary>
+[Trait("Category", "InProcess")]
 public sealed class WebhookCredentialTests
 {
     [Theory]
@@ -38,7 +41,7 @@ public sealed class WebhookCredentialTests
         var logs = new LogLines();
         using var loggerFactory = LoggerFactory.Create(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         var options = new GitSyncOptions { WebhookUrl = $"http://me:{Token}@{uri.Authority}/hook?token={QuerySecret}", WebhookToken = Token };
-        using var webhook = new Webhook(options, loggerFactory.CreateLogger<Webhook>());
+        using var webhook = new Webhook(options, new FakeClock(), loggerFactory.CreateLogger<Webhook>());
 
         Assert.False(await webhook.RunAsync(new string('a', 40), default, CancellationToken.None));
 

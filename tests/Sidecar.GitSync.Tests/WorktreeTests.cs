@@ -1,4 +1,6 @@
 using LibGit2Sharp;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Sync;
 
 namespace Sidecar.GitSync.Tests;
 
@@ -11,6 +13,7 @@ public sealed class WorktreeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await bed.DisposeAsync();
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task StrayEntriesAndLeftoversOfACrashAreRemoved()
     {
@@ -28,21 +31,29 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.False(File.Exists(bed.Root.Combine(".tmp-current-crashed")) || new FileInfo(bed.Root.Combine(".tmp-current-crashed")).LinkTarget is not null);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task AReplacedSnapshotIsKeptForTheStaleTimeoutThenRemoved()
     {
+        var clock = new FakeClock();
+        var stale = TimeSpan.FromMinutes(5);
+        GitSyncOptions Options() => bed.Options(o => o.StaleWorktreeTimeout = stale);
         var first = await bed.Repository.CommitAsync("one", ("index.html", "one"));
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        await bed.SyncOnceAsync(Options(), clock);
         var second = await bed.Repository.CommitAsync("two", ("index.html", "two"));
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        await bed.SyncOnceAsync(Options(), clock);
 
         // Kept: a reader that resolved the old link a moment ago can finish.
         Assert.Equal(new[] { first, second }.Order(), bed.Snapshots.Order());
-        await Task.Delay(2100);
-        await bed.SyncOnceAsync(bed.Options(o => o.StaleWorktreeTimeout = TimeSpan.FromSeconds(2)));
+        clock.Advance(stale - TimeSpan.FromSeconds(1));
+        await bed.SyncOnceAsync(Options(), clock);
+        Assert.Equal(new[] { first, second }.Order(), bed.Snapshots.Order());
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await bed.SyncOnceAsync(Options(), clock);
         Assert.Equal([second], bed.Snapshots);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ADeletedSnapshotIsWrittenAgain()
     {
@@ -56,6 +67,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("one", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "index.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task ALinkToAMissingFolderIsRepaired()
     {
@@ -69,6 +81,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal($".worktrees/{sha}", bed.LinkTarget);
     }
 
+    [Trait("Category", "InProcess")]
     [Theory]
     [InlineData("garbage-config")]
     [InlineData("no-objects")]
@@ -107,6 +120,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.NotEqual(first, second);
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task UnchangedFilesAreHardLinkedKeepingInodeAndTime()
     {
@@ -127,6 +141,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal("v2", await File.ReadAllTextAsync(Path.Combine(bed.LinkPath, "changed.html")));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task SnapshotFilesAreReadOnly()
     {
@@ -138,6 +153,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead, mode);
     }
 
+    [Trait("Category", "Process")]
     [Fact]
     public async Task GroupWriteMakesTheStoreSnapshotsAndFilesGroupWritable()
     {
@@ -153,6 +169,7 @@ public sealed class WorktreeTests : IAsyncLifetime
         Assert.True(File.GetUnixFileMode(bed.Root.Combine(".git", "objects")).HasFlag(UnixFileMode.GroupWrite));
     }
 
+    [Trait("Category", "InProcess")]
     [Fact]
     public async Task GitFilesArePublishedOnlyWhenAsked()
     {

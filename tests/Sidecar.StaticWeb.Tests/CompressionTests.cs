@@ -5,6 +5,7 @@ using System.Text;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Precompressed siblings, compression once per revision, and Vary: Accept-Encoding.</summary>
+[Trait("Category", "InProcess")]
 public sealed class CompressionTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new();

@@ -4,6 +4,7 @@ using Sidecar.Tests;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Content hashes are remembered per file identity (device, inode, size, mtime), on real files.</summary>
+[Trait("Category", "InProcess")]
 public sealed class ContentHashETagsTests : IDisposable
 {
     private readonly TempFolder folder = new("sidecar-etags");

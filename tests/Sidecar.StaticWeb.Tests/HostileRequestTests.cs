@@ -4,6 +4,7 @@ namespace Sidecar.StaticWeb.Tests;
 /// A corpus of hostile requests, sent over a raw socket so nothing normalises them on the way:
 /// none may reach a file outside the served revision or a hidden one, and none may cause a 5xx.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class HostileRequestTests : IAsyncLifetime
 {
     // Text that only appears in files that must never be served.

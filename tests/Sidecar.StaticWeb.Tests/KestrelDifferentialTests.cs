@@ -13,6 +13,7 @@ namespace Sidecar.StaticWeb.Tests;
 /// with the same limits: StaticWeb must answer each with the statuses Kestrel gives and leave the
 /// connection closed or open as Kestrel does, so none of Kestrel's request validation is lost.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed partial class KestrelDifferentialTests : IAsyncLifetime
 {
     private const int LineLimit = 256;

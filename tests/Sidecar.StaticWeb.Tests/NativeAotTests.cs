@@ -11,6 +11,7 @@ namespace Sidecar.StaticWeb.Tests;
 /// with no trim or AOT warnings. The rest of the suite runs the JIT build; this runs the published executable
 /// through what the two can differ in: options binding, Kestrel's limits, the file pipeline, health and shutdown.
 /// </summary>
+[Trait("Category", "Aot")]
 public sealed class NativeAotTests(StaticWebAotBuild build) : IClassFixture<StaticWebAotBuild>
 {
     private const int SigTerm = 15;

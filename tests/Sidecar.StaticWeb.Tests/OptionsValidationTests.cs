@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Bad settings stop the server at start with a message that names the setting and the fix.</summary>
+[Trait("Category", "InProcess")]
 public sealed class OptionsValidationTests
 {
     [Theory]

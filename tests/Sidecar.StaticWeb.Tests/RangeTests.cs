@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Range requests: single and multiple ranges, 416, If-Range; from memory and from disk.</summary>
+[Trait("Category", "InProcess")]
 public sealed class RangeTests : IAsyncLifetime
 {
     // Bodies up to 1 KB are kept in memory; the large file is sent from disk.

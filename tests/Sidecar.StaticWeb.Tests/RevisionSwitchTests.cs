@@ -9,6 +9,7 @@ namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>The revision webhook and per-request switch detection: traced, logged, and the retired revision's cache dropped.</summary>
 [Collection(ActivityListenerCollection.Name)]
+[Trait("Category", "InProcess")]
 public sealed class RevisionSwitchTests : IAsyncLifetime
 {
     private const string RevisionA = "0123456789abcdef0123456789abcdef01234567";

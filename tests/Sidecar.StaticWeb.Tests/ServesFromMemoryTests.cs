@@ -6,6 +6,7 @@ using Sidecar.StaticWeb.Http;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>What may be answered on the socket thread: only responses whose bytes are already in memory.</summary>
+[Trait("Category", "Unit")]
 public sealed class ServesFromMemoryTests
 {
     private static FileEntry Entry(byte[]? body, Lazy<Representation?>? brotli = null) => new()

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>The defaults: Cache-Control by kind of file, content types, unknown types, security headers, the site's 404 page.</summary>
+[Trait("Category", "InProcess")]
 public sealed class SitePolicyTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new();
@@ -103,6 +104,7 @@ public sealed class SitePolicyTests : IAsyncLifetime
 }
 
 /// <summary>The options that change the defaults: unknown types, CSP, Cache-Control, index files, listing, SPA fallback.</summary>
+[Trait("Category", "InProcess")]
 public sealed class SiteOptionsTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new(

@@ -3,6 +3,7 @@ using System.Net;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>The server on a real Kestrel, serving a temp folder behind a symlink.</summary>
+[Trait("Category", "InProcess")]
 public sealed class StaticSiteTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new();

@@ -8,6 +8,7 @@ namespace Sidecar.StaticWeb.Tests;
 /// The link swapped 100 times while clients keep asking: every response is whole, and its body is
 /// the one of the revision its X-Content-Revision names.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class SwapUnderLoadTests : IAsyncLifetime
 {
     private static readonly string[] Revisions = ["rev-a", "rev-b", "rev-c"];

@@ -8,6 +8,7 @@ using Sidecar.StaticWeb.Telemetry;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Which spans the server records: a share of requests, the caller's decision, and every revision switch.</summary>
+[Trait("Category", "Unit")]
 public sealed class TraceSamplingTests
 {
     private static readonly ActivityContext NoParent = default;
@@ -73,6 +74,7 @@ public sealed class TraceSamplingTests
 
 /// <summary>The sampler as the running server uses it: what OpenTelemetry records for real requests.</summary>
 [Collection(ActivityListenerCollection.Name)]
+[Trait("Category", "InProcess")]
 public sealed class TraceSamplingServerTests : IAsyncLifetime
 {
     private const string RevisionA = "sampling-a";

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>Strong content-hash ETags and the conditional headers: If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since.</summary>
+[Trait("Category", "InProcess")]
 public sealed class ValidatorTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new();

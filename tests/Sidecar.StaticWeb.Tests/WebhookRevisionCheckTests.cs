@@ -8,6 +8,7 @@ namespace Sidecar.StaticWeb.Tests;
 /// the sidecar's webhook announces it, or at the next safety-net read, and each response is still
 /// whole from one revision.
 /// </summary>
+[Trait("Category", "InProcess")]
 public sealed class WebhookRevisionCheckTests : IAsyncLifetime
 {
     private readonly SiteFixture site = new("--StaticWeb:RevisionCheck=webhook", "--StaticWeb:RevisionCheckSeconds=3600");

@@ -6,6 +6,7 @@ using System.Diagnostics;
 using LibGit2Sharp;
 using Sidecar.GitSync;
 using Sidecar.GitSync.SignatureVerification;
+using Sidecar.GitSync.CommandLine;
 
 var (repository, allowedSigners, openPgpKeys, gnupgHome) = (args[0], args[1], args[2], args[3]);
 var iterations = int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);

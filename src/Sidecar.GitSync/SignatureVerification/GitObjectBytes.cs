@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.SignatureVerification;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using LibGit2Sharp;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
 
 namespace Sidecar.GitSync.SignatureVerification;
 

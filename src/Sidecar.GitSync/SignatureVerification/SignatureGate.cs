@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using LibGit2Sharp;
+using Sidecar.GitSync.CommandLine;
+using Sidecar.GitSync.Git;
+using Sidecar.GitSync.Sync;
+using Sidecar.GitSync.Telemetry;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace Sidecar.GitSync.SignatureVerification;

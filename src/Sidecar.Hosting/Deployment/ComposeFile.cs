@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using YamlDotNet.Core;
@@ -93,7 +94,7 @@ public static class ComposeFile
         var text = new StringBuilder();
         foreach (var secret in Secrets(pods))
         {
-            text.Append($"{SecretVariable(secret)}={await DeploymentValue.ParameterValueAsync(secret, cancellationToken)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{SecretVariable(secret)}={await DeploymentValue.ParameterValueAsync(secret, cancellationToken)}\n");
         }
         return text.ToString();
     }
@@ -104,7 +105,7 @@ public static class ComposeFile
         var script = new StringBuilder("#!/bin/sh\n# Writes .env beside docker-compose.yaml with new random secrets; run it once, before docker compose up.\nset -eu\ncd \"$(dirname \"$0\")\"\numask 077\n{\n");
         foreach (var secret in Secrets(pods))
         {
-            script.Append($"  echo \"{SecretVariable(secret)}=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"\n");
+            script.Append(CultureInfo.InvariantCulture, $"  echo \"{SecretVariable(secret)}=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"\n");
         }
         script.Append("} > .env\n");
         return script.ToString();

@@ -92,26 +92,31 @@ public static class DeploymentSteps
     private static async Task WriteAsync(PipelineStepContext context, string what, Func<ApplicationModel.IResource, (string, bool)>? images,
         Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render, Func<IReadOnlyList<SidecarPod>, IEnumerable<string>>? trustPaths = null)
     {
-        var configuration = context.Services.GetRequiredService<IConfiguration>();
-        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-        IReadOnlyList<OutputFile> files;
-        IReadOnlyList<SidecarPod> pods;
         try
         {
-            var settings = DeploymentSettings.From(configuration);
-            pods = await SidecarPod.FromModelAsync(context.Model, context.ExecutionContext, configuration, context.CancellationToken, images);
-            if (pods.Count == 0)
-            {
-                throw new InvalidOperationException("no resource is served by a git-sync sidecar: call WithGitSyncSidecar(...) on the main server");
-            }
-            files = await render(pods, settings, output, context.CancellationToken);
+            await WriteOutputsAsync(context, what, images, render, trustPaths);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Aspire stops the host on a failed step but exits 0; a script must see the failure.
+            // Aspire runs the steps in a hosted service, whose failure stops the host with exit code 0 until .NET 11 (where
+            // Host.RunAsync throws); there is no other hook for the code, and a script must see the failure.
             Environment.ExitCode = 1;
             throw;
         }
+    }
+
+    private static async Task WriteOutputsAsync(PipelineStepContext context, string what, Func<ApplicationModel.IResource, (string, bool)>? images,
+        Func<IReadOnlyList<SidecarPod>, DeploymentSettings, string, CancellationToken, Task<IReadOnlyList<OutputFile>>> render, Func<IReadOnlyList<SidecarPod>, IEnumerable<string>>? trustPaths)
+    {
+        var configuration = context.Services.GetRequiredService<IConfiguration>();
+        var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+        var settings = DeploymentSettings.From(configuration);
+        var pods = await SidecarPod.FromModelAsync(context.Model, context.ExecutionContext, configuration, context.CancellationToken, images);
+        if (pods.Count == 0)
+        {
+            throw new InvalidOperationException("no resource is served by a git-sync sidecar: call WithGitSyncSidecar(...) on the main server");
+        }
+        var files = await render(pods, settings, output, context.CancellationToken);
         var task = await context.ReportingStep.CreateTaskAsync($"Writing {what}", context.CancellationToken);
         await using (task)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using k8s;
@@ -124,22 +125,22 @@ public static class KubernetesManifests
         var script = new StringBuilder("#!/bin/sh\n# Creates the Secrets sidecar.yaml refers to, with new random values; run it once, before kubectl apply.\nset -eu\n");
         foreach (var pod in pods)
         {
-            script.Append($"\n# Secret {SecretName(pod, settings)}: keys {string.Join(", ", pod.Secrets.Select(s => s.Name))}\n");
-            script.Append($"kubectl create secret generic {SecretName(pod, settings)}");
+            script.Append(CultureInfo.InvariantCulture, $"\n# Secret {SecretName(pod, settings)}: keys {string.Join(", ", pod.Secrets.Select(s => s.Name))}\n");
+            script.Append(CultureInfo.InvariantCulture, $"kubectl create secret generic {SecretName(pod, settings)}");
             foreach (var secret in pod.Secrets)
             {
-                script.Append($" \\\n  --from-literal={secret.Name}=\"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"");
+                script.Append(CultureInfo.InvariantCulture, $" \\\n  --from-literal={secret.Name}=\"$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"");
             }
             script.Append('\n');
             switch (settings.GitCredentials)
             {
                 case GitCredentialSource.Password:
-                    script.Append($"\n# Secret {GitSecretName(pod, settings)}: key password (the repository password or token, read from the file named by GIT_PASSWORD_FILE)\n");
-                    script.Append($"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=password=\"${{GIT_PASSWORD_FILE:?set GIT_PASSWORD_FILE to a file holding the password}}\"\n");
+                    script.Append(CultureInfo.InvariantCulture, $"\n# Secret {GitSecretName(pod, settings)}: key password (the repository password or token, read from the file named by GIT_PASSWORD_FILE)\n");
+                    script.Append(CultureInfo.InvariantCulture, $"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=password=\"${{GIT_PASSWORD_FILE:?set GIT_PASSWORD_FILE to a file holding the password}}\"\n");
                     break;
                 case GitCredentialSource.Ssh:
-                    script.Append($"\n# Secret {GitSecretName(pod, settings)}: keys ssh (the private key) and known_hosts (the server's host key line)\n");
-                    script.Append($"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=ssh=\"${{GIT_SSH_KEY_FILE:?set GIT_SSH_KEY_FILE}}\" --from-file=known_hosts=\"${{GIT_KNOWN_HOSTS_FILE:?set GIT_KNOWN_HOSTS_FILE}}\"\n");
+                    script.Append(CultureInfo.InvariantCulture, $"\n# Secret {GitSecretName(pod, settings)}: keys ssh (the private key) and known_hosts (the server's host key line)\n");
+                    script.Append(CultureInfo.InvariantCulture, $"kubectl create secret generic {GitSecretName(pod, settings)} --from-file=ssh=\"${{GIT_SSH_KEY_FILE:?set GIT_SSH_KEY_FILE}}\" --from-file=known_hosts=\"${{GIT_KNOWN_HOSTS_FILE:?set GIT_KNOWN_HOSTS_FILE}}\"\n");
                     break;
             }
         }
@@ -227,7 +228,7 @@ public static class KubernetesManifests
             // Where WithSignatureVerification points the sidecar; the main server never sees the trust files.
             mounts.Add(new V1VolumeMount { Name = GitTrustVolume, MountPath = SignatureVerificationExtensions.TrustFolder, ReadOnlyProperty = true });
         }
-        var status = (IntOrString)GitSyncResourceExtensions.StatusEndpointName;
+        var status = (IntOrString)GitSyncResource.StatusEndpointName;
         return new V1Container
         {
             Name = pod.Sync.Name,

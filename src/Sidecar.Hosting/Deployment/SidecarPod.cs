@@ -63,13 +63,16 @@ public sealed record SidecarPod(
             {
                 continue;
             }
-            var sync = served.Sync.Annotations.OfType<GitSyncAnnotation>().Single();
             var ports = new HashSet<int>();
             var mainContainer = await DeployedContainer.FromAsync(main, images(main), executionContext, ports, cancellationToken);
             var syncContainer = await DeployedContainer.FromAsync(served.Sync, images(served.Sync), executionContext, ports, cancellationToken);
             RefuseCredentialsInRepoUrl(syncContainer);
-            pods.Add(new SidecarPod(main.Name, mainContainer, syncContainer, await ReplicasOfAsync(main, cancellationToken), sync.Content.Resource.Link,
+            pods.Add(new SidecarPod(main.Name, mainContainer, syncContainer, await ReplicasOfAsync(main, cancellationToken), served.Sync.Content.Link,
                 SignatureTrust.Of(served.Sync)));
+        }
+        if (model.Resources.OfType<GitSyncResource>().FirstOrDefault(s => !pods.Any(p => ReferenceEquals(p.Sync.Resource, s))) is { } unserved)
+        {
+            throw new InvalidOperationException($"the git-sync sidecar '{unserved.Name}' serves no main server, so no Pod would run it: call .WithGitSyncSidecar({unserved.Name}) on the server that serves its content");
         }
         return pods;
     }

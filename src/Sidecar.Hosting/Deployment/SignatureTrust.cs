@@ -18,7 +18,7 @@ public sealed partial record SignatureTrust(IReadOnlyList<TrustFile> Files)
     private const int ConfigMapLimit = 1024 * 1024;
 
     /// <summary>The trust files of <paramref name="sync"/>, or null when it does not verify signatures.</summary>
-    public static SignatureTrust? Of(IResource sync)
+    public static SignatureTrust? Of(GitSyncResource sync)
     {
         if (sync.Annotations.OfType<SignatureVerificationAnnotation>().LastOrDefault() is not { } annotation)
         {
@@ -58,7 +58,7 @@ public sealed partial record SignatureTrust(IReadOnlyList<TrustFile> Files)
         return new SignatureTrust(files);
     }
 
-    private static byte[] Read(IResource sync, string path)
+    private static byte[] Read(GitSyncResource sync, string path)
     {
         try
         {

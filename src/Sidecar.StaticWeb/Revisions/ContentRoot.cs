@@ -27,11 +27,11 @@ public sealed partial class ContentRoot : IDisposable
     // The link's path as readlink(2) takes it, encoded once rather than at every request.
     private readonly byte[] rootPath;
     private readonly bool perRequest;
-    private readonly Timer? safetyNet;
+    private readonly ITimer? safetyNet;
     private volatile LinkResolution? last;
     private volatile ResolvedRoot? known;
 
-    public ContentRoot(IOptions<StaticWebOptions> options)
+    public ContentRoot(IOptions<StaticWebOptions> options, TimeProvider timeProvider)
     {
         root = Path.GetFullPath(options.Value.Root);
         rootPath = System.Text.Encoding.UTF8.GetBytes(root + "\0");
@@ -39,7 +39,7 @@ public sealed partial class ContentRoot : IDisposable
         if (!perRequest)
         {
             var period = TimeSpan.FromSeconds(options.Value.RevisionCheckSeconds);
-            safetyNet = new Timer(_ => ResolveNow(), null, period, period);
+            safetyNet = timeProvider.CreateTimer(_ => ResolveNow(), null, period, period);
         }
     }
 
