@@ -3,7 +3,7 @@
 # site of run.sh through a git-sync-style link on loopback:
 #   idle: VmRSS IDLE_SECONDS after start, before any request, and what it consists of (/proc/PID/smaps_rollup);
 #   load: peak RSS (VmHWM) after wrk has asked for every file, plain and with gzip/br, LOAD_SECONDS each.
-# nginx's figures are summed over its master and workers, as run.sh does.
+# nginx's figures are summed over its master and workers, as run.sh does. StaticWeb gets the environment its image sets.
 # Usage: bench/staticweb/rss.sh    (CONNECTIONS=64 THREADS=2 LOAD_SECONDS=5 IDLE_SECONDS=5;
 #                                   STATICWEB_BIN=path reuses a published executable; STATICWEB_ARGS=... passes settings)
 set -euo pipefail
@@ -57,6 +57,7 @@ if [ -z "${STATICWEB_BIN:-}" ]; then
 fi
 # shellcheck disable=SC2086
 Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+  DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1} \
   "$STATICWEB_BIN" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} >"$WORK/staticweb.log" 2>&1 &
 STATICWEB_PID=$!
 PIDS+=("$STATICWEB_PID")

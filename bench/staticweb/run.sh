@@ -9,7 +9,8 @@
 #   AA=1 FILES=1k.txt bench/staticweb/run.sh  # calibration: a second nginx in StaticWeb's place
 #   STATICWEB_BIN=/tmp/sw/Sidecar.StaticWeb bench/staticweb/run.sh  # reuse a published executable (no 3-minute AOT publish)
 #
-# StaticWeb runs as it is deployed: the Native AOT executable of `dotnet publish`. Apache httpd is measured
+# StaticWeb runs as it is deployed: the Native AOT executable of `dotnet publish`, with the environment its image sets
+# (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; give =0 to measure without it). Apache httpd is measured
 # when it is installed (apache2); its columns say n/a otherwise.
 #
 # Unpinned, wrk and the server share both CPUs, so a faster server also makes wrk busier and the
@@ -102,6 +103,7 @@ if [ -z "$AA" ]; then
     STATICWEB_BIN="$WORK/staticweb/Sidecar.StaticWeb"
   fi
   Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1} \
     "${SERVER_CPU[@]}" "$STATICWEB_BIN" --root "$SITE" --urls "http://127.0.0.1:$PORT_STATICWEB" ${STATICWEB_ARGS:-} \
     >"$WORK/staticweb.log" 2>&1 &
   PIDS+=($!)
@@ -223,7 +225,7 @@ for server in $SERVERS; do
   done
 done
 
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}; CPUs: $CPUS"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency; $ROUNDS rounds, servers interleaved; StaticWeb args: ${STATICWEB_ARGS:-none}; DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}; CPUs: $CPUS"
 echo
 echo "| file | Accept-Encoding | round | $FIRST req/s | nginx req/s | httpd req/s | $FIRST/nginx | $FIRST p99 ms | nginx p99 ms | httpd p99 ms | p99 $FIRST/nginx | $FIRST CPU µs/req | nginx CPU µs/req |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"

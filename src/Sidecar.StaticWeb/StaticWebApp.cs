@@ -2,6 +2,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
+using Sidecar.StaticWeb.Files;
+using Sidecar.StaticWeb.Http;
+using Sidecar.StaticWeb.Revisions;
+using Sidecar.StaticWeb.Settings;
+using Sidecar.StaticWeb.Telemetry;
 
 namespace Sidecar.StaticWeb;
 

@@ -1,3 +1,4 @@
+using Sidecar.StaticWeb.Files;
 using Sidecar.Tests;
 
 namespace Sidecar.StaticWeb.Tests;

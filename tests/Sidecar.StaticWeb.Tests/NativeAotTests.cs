@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using Sidecar.StaticWeb.Http;
 using Sidecar.Tests;
 
 namespace Sidecar.StaticWeb.Tests;

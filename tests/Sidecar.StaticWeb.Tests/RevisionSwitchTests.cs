@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Sidecar.StaticWeb.Revisions;
 
 namespace Sidecar.StaticWeb.Tests;
 

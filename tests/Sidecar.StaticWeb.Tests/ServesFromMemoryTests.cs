@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using Sidecar.StaticWeb.Compression;
+using Sidecar.StaticWeb.Files;
+using Sidecar.StaticWeb.Http;
 
 namespace Sidecar.StaticWeb.Tests;
 

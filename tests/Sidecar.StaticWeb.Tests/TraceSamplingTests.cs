@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Trace;
+using Sidecar.StaticWeb.Settings;
+using Sidecar.StaticWeb.Telemetry;
 
 namespace Sidecar.StaticWeb.Tests;
 

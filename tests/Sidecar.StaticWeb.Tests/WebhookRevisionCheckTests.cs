@@ -1,3 +1,6 @@
+using Sidecar.StaticWeb.Http;
+using Sidecar.StaticWeb.Revisions;
+
 namespace Sidecar.StaticWeb.Tests;
 
 /// <summary>

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DURATION=${DURATION:-10s}; ROUNDS=${ROUNDS:-2}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}
+# Every .NET server here runs with the environment StaticWeb's image sets (=0 to measure without it).
+export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1}
 WORK=$(mktemp -d /tmp/staticweb-floor.XXXXXX)
 PIDS=()
 cleanup() {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Telemetry;
 
 /// <summary>
 /// The server's own traces and metrics: a span per revision switch, switches and cache lookups

@@ -1,7 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>
 /// The <c>Cache-Control</c> of a file: HTML revalidates (a new revision is seen at once),

@@ -1,6 +1,10 @@
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Files;
+using Sidecar.StaticWeb.Revisions;
+using Sidecar.StaticWeb.Settings;
+using Sidecar.StaticWeb.Telemetry;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>
 /// Serves one request from the root as it is resolved at the request's start: the method and path

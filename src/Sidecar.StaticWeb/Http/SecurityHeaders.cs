@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>The security headers every response carries: nosniff, a referrer policy and, when set, a CSP.</summary>
 public sealed class SecurityHeaders(IOptions<StaticWebOptions> options)

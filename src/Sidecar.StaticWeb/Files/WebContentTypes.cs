@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>
 /// The <c>Content-Type</c> of a file by its extension: ASP.NET Core's table, brought up to date for

@@ -1,4 +1,4 @@
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>One way of sending a file's content: as it is on disk, or brotli- or gzip-encoded.</summary>
 /// <param name="ETag">A strong ETag of exactly these bytes.</param>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Primitives;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>What to do with a request's <c>Range</c> header.</summary>
 public enum RangeOutcome

@@ -1,4 +1,4 @@
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Settings;
 
 /// <summary>The server's settings, bound from the <c>StaticWeb</c> configuration section and validated at start.</summary>
 public sealed class StaticWebOptions

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Sidecar.StaticWeb.Compression;
+using Sidecar.StaticWeb.Revisions;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>
 /// Reads what a request path names from the resolved revision on disk and builds its

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using OpenTelemetry.Trace;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Telemetry;
 
 /// <summary>
 /// Which spans are recorded. A request whose caller sent a <c>traceparent</c> follows the caller's

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Primitives;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Compression;
 
 /// <summary>The content codings this server offers, and which of them a request's <c>Accept-Encoding</c> accepts.</summary>
 [Flags]

@@ -2,8 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Http;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>
 /// <c>POST /_sidecar/revision</c> with <c>Gitsync-Hash: SHA</c>: the sidecar says it published a

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Settings;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>One resolution of the root: the real folder behind the link, and its name, which is the revision.</summary>
 public sealed record ResolvedRoot(string Directory, string Revision);

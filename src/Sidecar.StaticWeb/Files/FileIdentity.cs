@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>
 /// What identifies a file's bytes on disk without reading them: device, inode, size and mtime,

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>What the request's preconditions say about sending the representation.</summary>
 public enum Precondition

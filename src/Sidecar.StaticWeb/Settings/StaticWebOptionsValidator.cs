@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Settings;
 
 /// <summary>Checks the settings at start; each failure names the setting, the bad value and the fix.</summary>
 public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOptions>

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Compression;
 
 /// <summary>Compresses a file's bytes with brotli or gzip; called once per file and coding per revision.</summary>
 public static class ContentCompressor

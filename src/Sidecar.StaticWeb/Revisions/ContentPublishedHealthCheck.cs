@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>Unhealthy until the root resolves to a folder: the server has nothing to serve before the first publish.</summary>
 public sealed class ContentPublishedHealthCheck(ContentRoot contentRoot) : IHealthCheck

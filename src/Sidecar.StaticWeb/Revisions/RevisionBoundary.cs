@@ -1,4 +1,4 @@
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>
 /// Where a path really leads, symlinks followed: only inside the resolved revision, and never into

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Hashing;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>
 /// Strong ETags from a file's content: XXH128, base64url. Not a cryptographic hash: an ETag only has to

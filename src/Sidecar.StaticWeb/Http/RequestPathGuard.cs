@@ -1,4 +1,4 @@
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>
 /// What a request path may name. Hidden entries (any segment starting with '.', which covers

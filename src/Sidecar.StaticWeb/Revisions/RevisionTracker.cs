@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Sidecar.StaticWeb.Settings;
+using Sidecar.StaticWeb.Telemetry;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>
 /// Knows which revision is served and owns its cache. A switch is noticed by the first request

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using Sidecar.StaticWeb.Files;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Revisions;
 
 /// <summary>
 /// The files of one revision known to the server, keyed by request path, within a byte budget.

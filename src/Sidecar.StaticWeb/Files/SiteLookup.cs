@@ -1,4 +1,4 @@
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Files;
 
 /// <summary>What a request path names in one resolved revision.</summary>
 public enum SiteLookupKind

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text;
+using Sidecar.StaticWeb.Revisions;
 
-namespace Sidecar.StaticWeb;
+namespace Sidecar.StaticWeb.Http;
 
 /// <summary>
 /// The optional listing of a directory that has no index file: hidden entries left out, and
