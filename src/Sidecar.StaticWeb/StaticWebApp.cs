@@ -21,6 +21,13 @@ public static class StaticWebApp
         builder.AddServiceDefaults();
 
         builder.Services.AddOptions<StaticWebOptions>()
+            .Configure<IConfiguration>((_, configuration) =>
+            {
+                if (StaticWebOptionsValidator.RevisionCheckError(configuration[$"{StaticWebOptions.Section}:{nameof(StaticWebOptions.RevisionCheck)}"]) is { } error)
+                {
+                    throw new OptionsValidationException(StaticWebOptions.Section, typeof(StaticWebOptions), [error]);
+                }
+            })
             .BindConfiguration(StaticWebOptions.Section)
             .PostConfigure(o => o.IndexFiles = o.IndexFiles.Length == 0 ? ["index.html"] : o.IndexFiles)
             .ValidateOnStart();

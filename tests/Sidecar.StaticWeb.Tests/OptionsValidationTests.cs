@@ -15,6 +15,7 @@ public sealed class OptionsValidationTests
     [InlineData("StaticWeb:RequestTraceSampleRatio=1.5", "StaticWeb:RequestTraceSampleRatio is 1.5")]
     [InlineData("StaticWeb:RequestTraceSampleRatio=-0.1", "StaticWeb:RequestTraceSampleRatio is -0.1")]
     [InlineData("StaticWeb:RevisionCheck=sometimes", "StaticWeb:RevisionCheck is 'sometimes'")]
+    [InlineData("StaticWeb:RevisionCheck=1", "StaticWeb:RevisionCheck is '1': use 'request'")]
     [InlineData("StaticWeb:RevisionCheckSeconds=0", "StaticWeb:RevisionCheckSeconds is 0")]
     [InlineData("StaticWeb:RequestHeadersTimeoutSeconds=0", "StaticWeb:RequestHeadersTimeoutSeconds is 0")]
     public async Task ABadSettingFailsTheStartNamingIt(string setting, string message)

@@ -101,13 +101,10 @@ public sealed class StaticWebOptions
     /// (<c>POST /_sidecar/revision</c>), when a resolved revision turns out deleted, and every
     /// <see cref="RevisionCheckSeconds"/> in case an announcement is lost; saves the system call per request.
     /// </summary>
-    public string RevisionCheck { get; set; } = RequestRevisionCheck;
-
-    public const string RequestRevisionCheck = "request";
-    public const string WebhookRevisionCheck = "webhook";
+    public RevisionCheck RevisionCheck { get; set; } = RevisionCheck.Request;
 
     /// <summary>Whether requests read the link themselves (<see cref="RevisionCheck"/> is <c>request</c>).</summary>
-    public bool ChecksRevisionPerRequest => !string.Equals(RevisionCheck, WebhookRevisionCheck, StringComparison.OrdinalIgnoreCase);
+    public bool ChecksRevisionPerRequest => RevisionCheck == RevisionCheck.Request;
 
     /// <summary>With <see cref="RevisionCheck"/> <c>webhook</c>, how often the link is read anyway.</summary>
     public int RevisionCheckSeconds { get; set; } = 10;
@@ -117,4 +114,14 @@ public sealed class StaticWebOptions
 
     /// <summary>How long a client may take to send a request's head (Kestrel's <c>RequestHeadersTimeout</c>); then 408 and the connection is closed.</summary>
     public int RequestHeadersTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>How StaticWeb notices a swap of the link (<c>StaticWeb:RevisionCheck</c>).</summary>
+public enum RevisionCheck
+{
+    /// <summary>Every request reads the link once at its start.</summary>
+    Request,
+
+    /// <summary>The link is read when the sidecar's webhook announces a revision, and as a safety net.</summary>
+    Webhook,
 }

@@ -46,11 +46,6 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
         {
             failures.Add($"StaticWeb:RequestTraceSampleRatio is {ratio}: give a share from 0 (no request traced) to 1 (every request), e.g. 0.05, or leave it unset for the default");
         }
-        if (!options.RevisionCheck.Equals(StaticWebOptions.RequestRevisionCheck, StringComparison.OrdinalIgnoreCase)
-            && !options.RevisionCheck.Equals(StaticWebOptions.WebhookRevisionCheck, StringComparison.OrdinalIgnoreCase))
-        {
-            failures.Add($"StaticWeb:RevisionCheck is '{options.RevisionCheck}': use 'request' (read the link at every request) or 'webhook' (read it when the sidecar's webhook announces a revision)");
-        }
         if (options.RevisionCheckSeconds < 1)
         {
             failures.Add($"StaticWeb:RevisionCheckSeconds is {options.RevisionCheckSeconds}: give at least 1 second (10 is the default)");
@@ -81,4 +76,13 @@ public sealed class StaticWebOptionsValidator : IValidateOptions<StaticWebOption
 
     private static bool IsPlainFileName(string name) =>
         name.Length > 0 && !name.StartsWith('.') && !name.Contains('/') && !name.Contains('\\');
+
+    /// <summary>
+    /// The message for a <c>StaticWeb:RevisionCheck</c> value that is not one of <see cref="RevisionCheck"/>'s names, or
+    /// null. Checked on the raw setting before binding, whose own error for an enum names no fix.
+    /// </summary>
+    public static string? RevisionCheckError(string? value) =>
+        value is null || (Enum.TryParse<RevisionCheck>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsDigit(value.TrimStart()[0]))
+            ? null
+            : $"StaticWeb:RevisionCheck is '{value}': use 'request' (read the link at every request) or 'webhook' (read it when the sidecar's webhook announces a revision)";
 }
