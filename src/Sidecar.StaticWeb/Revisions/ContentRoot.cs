@@ -135,9 +135,11 @@ public sealed partial class ContentRoot : IDisposable
 
     private sealed record LinkResolution(byte[] Target, ResolvedRoot Root);
 
+    // File.ResolveLinkTarget resolves only the link itself, not every symlink on the path as realpath does.
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr realpath(string path, IntPtr resolved);
 
+    // Not FileSystemInfo.LinkTarget: that allocates an object and a string, and this runs at every request.
     [LibraryImport("libc")]
     private static unsafe partial nint readlink(byte* path, byte* buffer, nint size);
 
