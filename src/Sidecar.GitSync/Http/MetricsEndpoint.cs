@@ -45,27 +45,23 @@ public static class MetricsEndpoint
         {
             text.Append(CultureInfo.InvariantCulture, $"git_sync_hook_run_count_total{{name=\"{name}\",status=\"{status}\"}} {count}\n");
         }
-        text.Append("# HELP git_sync_askpass_calls How many git askpass calls completed, partitioned by state (success, error)\n");
-        text.Append("# TYPE git_sync_askpass_calls counter\n");
-        foreach (var (status, count) in telemetry.Totals.AskPassCounts.OrderBy(c => c.Key, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"git_sync_askpass_calls{{status=\"{status}\"}} {count}\n");
-        }
-        text.Append("# HELP git_sync_refresh_github_app_token_count How many times the GitHub app token was refreshed, partitioned by state (success, error)\n");
-        text.Append("# TYPE git_sync_refresh_github_app_token_count counter\n");
-        foreach (var (status, count) in telemetry.Totals.GitHubAppTokenCounts.OrderBy(c => c.Key, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"git_sync_refresh_github_app_token_count{{status=\"{status}\"}} {count}\n");
-        }
+        AppendLabelledCounter(text, "git_sync_askpass_calls", "How many git askpass calls completed, partitioned by state (success, error)", "status", telemetry.Totals.AskPassCounts);
+        AppendLabelledCounter(text, "git_sync_refresh_github_app_token_count", "How many times the GitHub app token was refreshed, partitioned by state (success, error)", "status", telemetry.Totals.GitHubAppTokenCounts);
         text.Append("# HELP gitsync_sync_requests_refused_total POST /sync requests refused for a missing or wrong secret\n");
         text.Append("# TYPE gitsync_sync_requests_refused_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"gitsync_sync_requests_refused_total {telemetry.Totals.RefusedSyncRequests}\n");
-        text.Append("# HELP gitsync_signature_verifications_total Signature verifications (--verify-signatures) by verdict (good, unsigned, untrusted, bad)\n");
-        text.Append("# TYPE gitsync_signature_verifications_total counter\n");
-        foreach (var (verdict, count) in telemetry.Totals.SignatureVerdicts.OrderBy(v => v.Key, StringComparer.Ordinal))
-        {
-            text.Append(CultureInfo.InvariantCulture, $"gitsync_signature_verifications_total{{verdict=\"{verdict}\"}} {count}\n");
-        }
+        AppendLabelledCounter(text, "gitsync_signature_verifications_total", "Signature verifications (--verify-signatures) by verdict (good, unsigned, untrusted, bad)", "verdict", telemetry.Totals.SignatureVerdicts);
         return text.ToString();
+    }
+
+    /// <summary>A counter with one label, its series in the label's ordinal order.</summary>
+    private static void AppendLabelledCounter(StringBuilder text, string name, string help, string label, IReadOnlyDictionary<string, long> counts)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n");
+        text.Append(CultureInfo.InvariantCulture, $"# TYPE {name} counter\n");
+        foreach (var (value, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{value}\"}} {count}\n");
+        }
     }
 }
