@@ -104,7 +104,7 @@ public static class GitSyncCommandLine
             (o, v) => { o.SparseCheckoutFile = v; return null; }, LegacyVariables: ["GIT_SYNC_SPARSE_CHECKOUT_FILE"]),
         new("git-gc", "MODE", "Repack the object store and its submodule stores after cleanup: auto (only past git's gc --auto thresholds: 50 packs or about 6,700 loose objects), always, aggressive (the same as always: libgit2 has no delta window or depth to raise) or off.", "always",
             ApplyGitGc, LegacyVariables: ["GIT_SYNC_GIT_GC"]),
-        new("filter", "SPEC", "git's partial-clone filter (blob:none, tree:0, ...). Accepted; libgit2 cannot fetch without blobs, so --depth decides what is fetched (see docs/gitsync.md).", "none",
+        new("filter", "SPEC", "git's partial-clone filter (blob:none, tree:0, ...). Accepted; libgit2 cannot fetch without blobs, so --depth decides what is fetched (see docs/gitsync-options.md).", "none",
             (o, v) => { o.Filter = v; return null; }),
         new("git-config", "KEY:VALUE,...", "git config settings in git-sync's syntax, e.g. 'protocol.file.allow:always,http.sslVerify:false'; quote a key or value that holds a comma or colon.", "none",
             ApplyGitConfig, LegacyVariables: ["GIT_SYNC_GIT_CONFIG"]),
