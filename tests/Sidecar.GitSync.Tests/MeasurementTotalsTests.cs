@@ -25,9 +25,11 @@ public sealed class MeasurementTotalsTests : IDisposable
         using var telemetry = Telemetry();
         var exported = new Dictionary<string, long>();
         using var otel = new MeterListener();
+        var factory = services.GetRequiredService<IMeterFactory>();
         otel.InstrumentPublished = (instrument, listening) =>
         {
-            if (instrument.Meter.Name == GitSyncTelemetry.Name)
+            // Only this test's meter: other tests running beside it record on meters of the same name.
+            if (instrument.Meter.Name == GitSyncTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 listening.EnableMeasurementEvents(instrument);
             }
