@@ -93,11 +93,11 @@ build_base_image() {
   log "debootstrap bookworm from $mirror"
   debootstrap --variant=minbase --include=ca-certificates,libssl3,zlib1g,libstdc++6 bookworm "$rootfs" "$mirror" \
     >"$STATE/debootstrap.log" 2>&1 || { tail -20 "$STATE/debootstrap.log" >&2; exit 1; }
-  # The app user of the .NET images (uid and gid 1654), and the shared mount point it owns: a fresh Docker
-  # named volume copies this owner, so the sidecar can write and the server read with no manual step.
+  # The app user of the .NET images (uid and gid 1654), as Microsoft's bases have it. Like them, the base has no
+  # shared mount point: the images' own layer brings /app/content.
   chroot "$rootfs" groupadd --gid 1654 app
   chroot "$rootfs" useradd --uid 1654 --gid 1654 --no-create-home --home-dir /home/app --shell /usr/sbin/nologin app
-  install -d -o 1654 -g 1654 -m 0755 "$rootfs/content" "$rootfs/home/app"
+  install -d -o 1654 -g 1654 -m 0755 "$rootfs/home/app"
   # The .NET shared runtime (and ASP.NET Core) for framework-dependent apps, from the installed SDK.
   local dotnet_root
   dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")

@@ -9,8 +9,11 @@ namespace Aspire.Hosting;
 /// </summary>
 public sealed class SharedContentResource(string name, string hostPath, string link) : Resource(name)
 {
-    /// <summary>Where the folder is mounted in both containers when deployed.</summary>
-    public const string ContainerPath = "/content";
+    /// <summary>
+    /// Where the folder is mounted in both containers when deployed: a folder the images hold, owned by the app user
+    /// (src/Directory.Build.targets), so a fresh volume mounted there is the sidecar's to write.
+    /// </summary>
+    public const string ContainerPath = "/app/content";
 
     public string HostPath { get; } = hostPath;
 

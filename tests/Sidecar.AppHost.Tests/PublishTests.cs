@@ -44,9 +44,9 @@ public sealed class PublishTests : IDisposable
         Assert.True(resources.GetProperty("sync-webhook-secret").GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
         var syncEnv = resources.GetProperty("sync").GetProperty("env");
         Assert.Equal("{repo.value}", syncEnv.GetProperty("GITSYNC_REPO").GetString());
-        Assert.Equal("/content", syncEnv.GetProperty("GITSYNC_ROOT").GetString());
+        Assert.Equal("/app/content", syncEnv.GetProperty("GITSYNC_ROOT").GetString());
         Assert.Equal("{web-revision-webhook-secret.value}", syncEnv.GetProperty("GITSYNC_WEBHOOK_TOKEN").GetString());
-        Assert.Equal("/content/current", resources.GetProperty("web").GetProperty("env").GetProperty("StaticWeb__Root").GetString());
+        Assert.Equal("/app/content/current", resources.GetProperty("web").GetProperty("env").GetProperty("StaticWeb__Root").GetString());
         // Told of every revision by the sidecar's webhook, the server does not read the link per request.
         Assert.Equal("webhook", resources.GetProperty("web").GetProperty("env").GetProperty("StaticWeb__RevisionCheck").GetString());
         // The demo origin runs only on this machine; a deployment syncs the repo parameter.
@@ -81,15 +81,15 @@ public sealed class PublishTests : IDisposable
 
         var content = Assert.Single(pod.Volumes, v => v.Name == "content");
         Assert.All(pod.Volumes.Where(v => v.EmptyDir is not null), v => Assert.NotNull(v.EmptyDir.SizeLimit));
-        Assert.Contains(web.VolumeMounts, m => m.Name == "content" && m.MountPath == "/content" && m.ReadOnlyProperty == true);
-        Assert.Contains(sync.VolumeMounts, m => m.Name == "content" && m.MountPath == "/content" && m.ReadOnlyProperty != true);
+        Assert.Contains(web.VolumeMounts, m => m.Name == "content" && m.MountPath == "/app/content" && m.ReadOnlyProperty == true);
+        Assert.Contains(sync.VolumeMounts, m => m.Name == "content" && m.MountPath == "/app/content" && m.ReadOnlyProperty != true);
         // A /tmp of its own for each container.
         var webTmp = web.VolumeMounts.Single(m => m.MountPath == "/tmp").Name;
         var syncTmp = sync.VolumeMounts.Single(m => m.MountPath == "/tmp").Name;
         Assert.NotEqual(webTmp, syncTmp);
         Assert.All(new[] { webTmp, syncTmp }, name => Assert.Equal("Memory", pod.Volumes.Single(v => v.Name == name).EmptyDir.Medium));
 
-        Assert.Equal("/content/current", web.Env.Single(e => e.Name == "StaticWeb__Root").Value);
+        Assert.Equal("/app/content/current", web.Env.Single(e => e.Name == "StaticWeb__Root").Value);
         Assert.Equal("webhook", web.Env.Single(e => e.Name == "StaticWeb__RevisionCheck").Value);
         Assert.Equal("main", sync.Env.Single(e => e.Name == "GITSYNC_REF").Value);
         Assert.Equal(Repo, sync.Env.Single(e => e.Name == "GITSYNC_REPO").Value);
@@ -274,9 +274,9 @@ public sealed class PublishTests : IDisposable
         var sync = (Dictionary<object, object>)services["sync"];
         var webEnvironment = (Dictionary<object, object>)web["environment"];
         var syncEnvironment = (Dictionary<object, object>)sync["environment"];
-        Assert.Contains($"{volume}:/content:ro", ((List<object>)web["volumes"]).Cast<string>());
-        Assert.Contains($"{volume}:/content", ((List<object>)sync["volumes"]).Cast<string>());
-        Assert.Equal("/content/current", webEnvironment["StaticWeb__Root"]);
+        Assert.Contains($"{volume}:/app/content:ro", ((List<object>)web["volumes"]).Cast<string>());
+        Assert.Contains($"{volume}:/app/content", ((List<object>)sync["volumes"]).Cast<string>());
+        Assert.Equal("/app/content/current", webEnvironment["StaticWeb__Root"]);
         Assert.Equal("webhook", webEnvironment["StaticWeb__RevisionCheck"]);
         Assert.Contains("sync", ((List<object>)web["depends_on"]).Cast<string>());
 
