@@ -112,7 +112,9 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
         var unsampled = ActivityTraceId.CreateRandom();
 
         var (plain, _) = await site.RawAsync("GET", "/sampled-probe.txt");
-        var (withSampled, _) = await site.RawAsync("GET", "/sampled-probe.txt", $"traceparent: 00-{sampled}-{ActivitySpanId.CreateRandom()}-01\r\n");
+        var callerSpan = ActivitySpanId.CreateRandom();
+        // ASP.NET Core reads the trace context; OpenTelemetry's propagator is trace context alone, so baggage is not taken up.
+        var (withSampled, _) = await site.RawAsync("GET", "/sampled-probe.txt", $"traceparent: 00-{sampled}-{callerSpan}-01\r\ntracestate: vendor=1\r\nbaggage: tenant=a\r\n");
         var (withUnsampled, _) = await site.RawAsync("GET", "/sampled-probe.txt", $"traceparent: 00-{unsampled}-{ActivitySpanId.CreateRandom()}-00\r\n");
         site.Publish(RevisionB);
         var (afterSwap, body) = await site.RawAsync("GET", "/sampled-probe.txt");
@@ -123,6 +125,8 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
             && (string?)a.GetTagItem("url.path") == "/sampled-probe.txt").ToList();
         var traced = Assert.Single(requests, a => a.TraceId == sampled);
         Assert.Equal(RevisionA, traced.GetTagItem(StaticWebTelemetry.RevisionTag));
+        Assert.Equal(callerSpan, traced.ParentSpanId);
+        Assert.Equal("vendor=1", traced.TraceStateString);
         Assert.DoesNotContain(requests, a => a.TraceId == unsampled);
         // The request without a traceparent is not asserted on: every server started by this suite
         // runs its own tracer provider in this process, and any of them may sample it at its 5%.

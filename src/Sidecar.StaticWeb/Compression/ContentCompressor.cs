@@ -14,10 +14,10 @@ public static class ContentCompressor
     private const int ChunkBytes = 64 * 1024;
 
     /// <summary>Compresses <paramref name="content"/> when it is in memory, else streams the file at <paramref name="path"/> through the encoder.</summary>
-    public static byte[] Compress(byte[]? content, string path, long size, ContentCoding coding)
+    public static byte[] Compress(byte[]? content, string path, ContentCoding coding)
     {
-        // Text usually shrinks to a quarter or less; a file read in pieces never has its whole body in memory.
-        using var output = new MemoryStream((int)Math.Min(size / 4 + 64, int.MaxValue));
+        // A file read in pieces never has its whole body in memory; the output is kept in pieces until its length is known.
+        using var output = new CompressedOutput();
         using var file = content is null
             ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan)
             : null;
@@ -34,7 +34,7 @@ public static class ContentCompressor
         return output.ToArray();
     }
 
-    private static void CompressBrotli(Stream input, MemoryStream output)
+    private static void CompressBrotli(Stream input, CompressedOutput output)
     {
         using var encoder = new BrotliEncoder(BrotliQuality, BrotliWindowBits);
         var buffers = ArrayPool<byte>.Shared.Rent(2 * ChunkBytes);

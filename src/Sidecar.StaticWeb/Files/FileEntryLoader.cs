@@ -124,7 +124,7 @@ public sealed class FileEntryLoader(
     private static Lazy<Representation?> Compressed(RevisionCache cache, string path, byte[]? body, string etag, long size, ContentCoding coding) =>
         new(() =>
         {
-            var compressed = ContentCompressor.Compress(body, path, size, coding);
+            var compressed = ContentCompressor.Compress(body, path, coding);
             if (compressed.Length >= size || !cache.TryReserve(compressed.Length))
             {
                 return null;

@@ -7,7 +7,7 @@ namespace Sidecar.StaticWeb.Http;
 /// <summary>
 /// Sends a <see cref="FileEntry"/>: picks the representation by <c>Accept-Encoding</c>, answers
 /// preconditions (304/412) and ranges (206, multipart/byteranges, 416), and sends the bytes from
-/// memory or with send-file from the revision's folder.
+/// memory or read piece by piece from the revision's folder.
 /// </summary>
 public sealed class FileResponseWriter
 {
@@ -182,7 +182,38 @@ public sealed class FileResponseWriter
             var write = context.Response.BodyWriter.WriteAsync(body.AsMemory((int)offset, (int)count), context.RequestAborted);
             return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
         }
-        return context.Response.SendFileAsync(representation.PhysicalPath!, offset, count, context.RequestAborted);
+        return SendFromDiskAsync(context, representation.PhysicalPath!, offset, count);
+    }
+
+    // Read straight into Kestrel's response buffer a piece at a time, each piece flushed before the next is read: one copy
+    // from the page cache and no task per piece, where SendFileAsync copies through a buffer with an asynchronous read per piece.
+    private static async Task SendFromDiskAsync(HttpContext context, string path, long offset, long count)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var writer = context.Response.BodyWriter;
+        while (count > 0)
+        {
+            var buffer = writer.GetMemory(WriteChunkBytes);
+            var read = RandomAccess.Read(file, buffer.Span[..(int)Math.Min(buffer.Length, count)], offset);
+            if (read == 0)
+            {
+                // A published snapshot never changes; a file shorter than its stat said was changed in place.
+                throw new IOException($"{path} ended {count} bytes before the length it was served with; a published revision must not change");
+            }
+            writer.Advance(read);
+            offset += read;
+            count -= read;
+            var flushed = await writer.FlushAsync(context.RequestAborted);
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                return;
+            }
+            if (!Thread.CurrentThread.IsThreadPoolThread)
+            {
+                // Resumed by a send completion on the socket's own thread (inline scheduling): the next read may block, so not there.
+                await Task.Yield();
+            }
+        }
     }
 
     private static async Task SendInChunksAsync(HttpContext context, ReadOnlyMemory<byte> body)
