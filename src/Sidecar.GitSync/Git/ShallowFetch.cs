@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
-using System.Runtime.ExceptionServices;
 using LibGit2Sharp;
 
 namespace Sidecar.GitSync.Git;
@@ -11,22 +10,17 @@ namespace Sidecar.GitSync.Git;
 /// <c>Commands.Fetch</c> does with the depth set, through the library's internal fetch call.
 /// The internal members it reaches are named to the trimmer below, so a Native AOT build keeps them.
 /// </summary>
-[UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The LibGit2Sharp types are named as literals and kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "The constructors are kept by the DynamicDependency attributes.")]
 [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "The members are kept by the DynamicDependency attributes.")]
 // Missing public API: Commands.Fetch does not pass FetchOptions.Depth to git_remote_fetch (LibGit2SharpWorkaroundTests watches it).
 internal static class ShallowFetch
 {
-    private const BindingFlags Internal = BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
-    private static readonly Assembly Library = typeof(Repository).Assembly;
-    private static readonly Type Proxy = Type("LibGit2Sharp.Core.Proxy");
-    private static readonly Type OptionsWrapper = Type("LibGit2Sharp.Core.GitFetchOptionsWrapper");
-    private static readonly Type GitFetchOptions = Type("LibGit2Sharp.Core.GitFetchOptions");
-    private static readonly Type GitProxyOptions = Type("LibGit2Sharp.Core.GitProxyOptions");
-    private static readonly Type RemoteCallbacks = Type("LibGit2Sharp.RemoteCallbacks");
-    private static readonly PropertyInfo RepositoryHandle = typeof(Repository).GetProperty("Handle", Internal)!;
-    private static readonly MethodInfo RemoteLookup = Proxy.GetMethod("git_remote_lookup", Internal)!;
-    private static readonly MethodInfo RemoteFetch = Proxy.GetMethod("git_remote_fetch", Internal)!;
+    private const BindingFlags Internal = LibGit2Internals.Internal;
+    private static readonly Type OptionsWrapper = LibGit2Internals.Type("LibGit2Sharp.Core.GitFetchOptionsWrapper");
+    private static readonly Type GitFetchOptions = LibGit2Internals.Type("LibGit2Sharp.Core.GitFetchOptions");
+    private static readonly Type GitProxyOptions = LibGit2Internals.Type("LibGit2Sharp.Core.GitProxyOptions");
+    private static readonly MethodInfo RemoteLookup = LibGit2Internals.ProxyMethod("git_remote_lookup");
+    private static readonly MethodInfo RemoteFetch = LibGit2Internals.ProxyMethod("git_remote_fetch");
 
     [DynamicDependency("git_remote_lookup", "LibGit2Sharp.Core.Proxy", "LibGit2Sharp")]
     [DynamicDependency("git_remote_fetch", "LibGit2Sharp.Core.Proxy", "LibGit2Sharp")]
@@ -87,12 +81,12 @@ internal static class ShallowFetch
     private static void FetchWithDepth(Repository repository, string remoteName, IEnumerable<string> refspecs, FetchOptions options, int depth)
     {
 
-        using var remote = (IDisposable)RemoteLookup.Invoke(null, [RepositoryHandle.GetValue(repository), remoteName, true])!;
+        using var remote = (IDisposable)LibGit2Internals.Invoke(RemoteLookup, [LibGit2Internals.Handle(repository), remoteName, true])!;
         using var wrapper = (IDisposable)Activator.CreateInstance(OptionsWrapper, nonPublic: true)!;
         var native = OptionsWrapper.GetProperty("Options", Internal)!.GetValue(wrapper)!;
 
-        var callbacks = Activator.CreateInstance(RemoteCallbacks, Internal, null, [options], null)!;
-        Field("RemoteCallbacks").SetValue(native, RemoteCallbacks.GetMethod("GenerateCallbacks", Internal)!.Invoke(callbacks, null));
+        var callbacks = LibGit2Internals.Callbacks(options);
+        Field("RemoteCallbacks").SetValue(native, callbacks.Native);
         Field("download_tags").SetValue(native, options.TagFetchMode ?? TagFetchMode.None);
         Field("Prune").SetValue(native, Enum.ToObject(Field("Prune").FieldType, options.Prune == true ? 1 : 2));
         var proxyOptions = Activator.CreateInstance(GitProxyOptions)!;
@@ -103,21 +97,10 @@ internal static class ShallowFetch
         Field("ProxyOptions").SetValue(native, proxyOptions);
         Field("Depth").SetValue(native, depth);
 
-        try
-        {
-            RemoteFetch.Invoke(null, [remote, refspecs, native, null]);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            // The library's own exception, with its stack trace, not the reflection wrapper.
-            ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
-        GC.KeepAlive(callbacks);
+        LibGit2Internals.Invoke(RemoteFetch, [remote, refspecs, native, null]);
+        GC.KeepAlive(callbacks.Owner);
     }
 
     private static FieldInfo Field(string name) => GitFetchOptions.GetField(name, Internal)
         ?? throw new MissingFieldException(GitFetchOptions.FullName, name);
-
-    private static Type Type(string name) => Library.GetType(name, throwOnError: true)!;
 }
