@@ -23,6 +23,7 @@ public sealed class TelemetryTests
             && collector.Spans.Any(s => s.Service == "web")
             && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.syncs")
             && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.revision.age")
+            && collector.Metrics.Any(m => m.Service == "sync" && m.Name == "gitsync.sync.duration")
             && collector.Metrics.Any(m => m.Service == "web" && m.Name == "http.server.request.duration"),
             TimeSpan.FromSeconds(60), Describe);
 
