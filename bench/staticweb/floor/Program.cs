@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 // The least a .NET server on Kestrel's socket transport can do per request, to set StaticWeb's 1 KB figure against:
 //   kestrel PORT: Kestrel's HTTP/1.1 and an app.Run that writes a cached 1 KB body (type, length and ETag set);
+//   headers PORT: the same with the other headers StaticWeb sends for that file, set the way it sets them;
 //   raw PORT:     Kestrel's transport only; every request (up to its blank line) gets the same canned response.
 var mode = args[0];
 var port = int.Parse(args[1]);
@@ -28,6 +29,17 @@ app.Run(context =>
     context.Response.ContentType = "text/plain";
     context.Response.ContentLength = body.Length;
     context.Response.Headers.ETag = "\"abcdefabcdef\"";
+    if (mode == "headers")
+    {
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+        headers["X-Content-Revision"] = "rev-a";
+        headers.Vary = "Accept-Encoding";
+        headers.LastModified = "Tue, 01 Dec 2026 12:00:00 GMT";
+        headers.CacheControl = "public, max-age=300";
+        headers.AcceptRanges = "bytes";
+    }
     return context.Response.Body.WriteAsync(body).AsTask();
 });
 app.Run();

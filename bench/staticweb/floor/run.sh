@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The floor under StaticWeb's 1 KB figure: nginx, Sidecar.StaticWeb (1 KB through a git-sync-style link), and the two
-# least servers of Program.cs here (Kestrel + app.Run; Kestrel's transport + canned responses), same wrk settings as
-# ../run.sh, servers interleaved. StaticWeb also once with OTEL_SDK_DISABLED=true, to size its telemetry.
-# Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64)
+# The floor under StaticWeb's 1 KB figure: nginx, Sidecar.StaticWeb (1 KB through a git-sync-style link), and the
+# least servers of Program.cs here (Kestrel + app.Run, without and with StaticWeb's response headers; Kestrel's
+# transport + canned responses), same wrk settings as ../run.sh, servers interleaved. StaticWeb (the Native AOT
+# executable) also with OTEL_SDK_DISABLED=true (its telemetry), with StaticWeb__RevisionCheck=webhook (no readlink
+# per request, as the AppHost and the generated Kubernetes and Compose files run it), with both, and with
+# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0; and the JIT build of the same code (-p:PublishAot=false).
+# Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64;
+#                                           STATICWEB_BIN=PATH and STATICWEB_JIT_BIN=PATH reuse published builds)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DURATION=${DURATION:-10s}; ROUNDS=${ROUNDS:-2}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}
@@ -24,7 +28,16 @@ ln -s .worktrees/rev-a "$WORK/site/current"
 chmod -R a+rX "$WORK"
 
 dotnet build -c Release -v q --nologo bench/staticweb/floor -o "$WORK/floor" >/dev/null
-dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+STATICWEB_BIN=${STATICWEB_BIN:-}
+if [ -z "$STATICWEB_BIN" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
+  STATICWEB_BIN="$WORK/staticweb/Sidecar.StaticWeb"
+fi
+STATICWEB_JIT_BIN=${STATICWEB_JIT_BIN:-}
+if [ -z "$STATICWEB_JIT_BIN" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -p:PublishAot=false -o "$WORK/staticweb-jit" --nologo -v quiet >/dev/null
+  STATICWEB_JIT_BIN="$WORK/staticweb-jit/Sidecar.StaticWeb"
+fi
 cat >"$WORK/nginx.conf" <<CONF
 worker_processes auto; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn; daemon off;
 events { worker_connections 4096; }
@@ -39,16 +52,27 @@ CONF
 nginx -c "$WORK/nginx.conf" & PIDS+=($!)
 "$WORK/floor/Floor" kestrel 18712 >/dev/null 2>&1 & PIDS+=($!)
 "$WORK/floor/Floor" raw 18713 >/dev/null 2>&1 & PIDS+=($!)
-Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  "$WORK/staticweb/Sidecar.StaticWeb" --root "$WORK/site/current" --urls http://127.0.0.1:18714 >/dev/null 2>&1 & PIDS+=($!)
-OTEL_SDK_DISABLED=true Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
-  "$WORK/staticweb/Sidecar.StaticWeb" --root "$WORK/site/current" --urls http://127.0.0.1:18715 >/dev/null 2>&1 & PIDS+=($!)
+"$WORK/floor/Floor" headers 18716 >/dev/null 2>&1 & PIDS+=($!)
+staticweb() {
+  local bin=$1 port=$2; shift 2
+  env Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production "$@" \
+    "$bin" --root "$WORK/site/current" --urls "http://127.0.0.1:$port" >/dev/null 2>&1 & PIDS+=($!)
+}
+staticweb "$STATICWEB_BIN" 18714
+staticweb "$STATICWEB_JIT_BIN" 18719
+staticweb "$STATICWEB_BIN" 18715 OTEL_SDK_DISABLED=true
+staticweb "$STATICWEB_BIN" 18717 StaticWeb__RevisionCheck=webhook
+staticweb "$STATICWEB_BIN" 18718 StaticWeb__RevisionCheck=webhook OTEL_SDK_DISABLED=true
+staticweb "$STATICWEB_BIN" 18720 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0
 
-declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18714]=StaticWeb [18715]="StaticWeb, OTEL_SDK_DISABLED")
+PORTS="18711 18713 18712 18716 18714 18719 18715 18717 18718 18720"
+declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18716]="Kestrel + app.Run, StaticWeb's headers"
+  [18714]=StaticWeb [18719]="StaticWeb, JIT build" [18715]="StaticWeb, OTEL_SDK_DISABLED" [18717]="StaticWeb, RevisionCheck=webhook"
+  [18718]="StaticWeb, webhook + OTEL_SDK_DISABLED" [18720]="StaticWeb, inline completions off")
 # The processes behind each port (nginx: master and workers), and their CPU ticks (user + system) summed.
 pids_of() { if [ "$1" = 18711 ]; then echo "$(cat "$WORK/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx.pid")")"; else ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; fi; }
 cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo $total; }
-for port in 18711 18712 18713 18714 18715; do
+for port in $PORTS; do
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/1k.txt" && break; sleep 0.2; done
   wrk -t1 -c4 -d2s "http://127.0.0.1:$port/1k.txt" >/dev/null
 done
@@ -59,7 +83,7 @@ echo "|---|---|---|---|---|---|"
 TICKS=$(getconf CLK_TCK)
 for round in $(seq "$ROUNDS"); do
   nginx_rps=
-  for port in 18711 18712 18713 18714 18715; do
+  for port in $PORTS; do
     # shellcheck disable=SC2046
     before=$(cpu_ticks $(pids_of $port))
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port/1k.txt")
