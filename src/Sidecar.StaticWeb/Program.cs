@@ -1,4 +1,4 @@
 using Sidecar.StaticWeb;
 
-SupportedPlatform.EnsureOrExit("Sidecar.StaticWeb", "statx, realpath, readlink", SupportedPlatform.Linux);
+SupportedPlatform.EnsureOrExit("Sidecar.StaticWeb", "statx, realpath, readlink, inotify", SupportedPlatform.Linux);
 await StaticWebApp.Build(args).RunAsync();

@@ -13,10 +13,16 @@ public sealed record ResolvedRoot(string Directory, string Revision);
 /// nginx's <c>$realpath_root</c>; no file watcher, since watchers miss symlink swaps.
 /// </summary>
 /// <remarks>
-/// The per-request check is one readlink(2) of the link: while the link's target is the one seen
-/// before, the earlier realpath(3) still holds and is reused without allocating. With
-/// <c>StaticWeb:RevisionCheck=webhook</c> there is no per-request check: requests get what the link named
-/// when it was last read, which is at the first request, on each webhook announcement, when a
+/// The per-request check is one poll(2) of an inotify watch on the link's folder
+/// (<see cref="LinkFolderWatch"/>): while no entry of that folder has changed, the link is read only
+/// after one has. The kernel queues the event before the call that swaps the link returns, so a
+/// request that starts after a swap still reads the new target. Refreshes take a lock and drain the
+/// events before reading the link, and a request uses the remembered answer only when no refresh is
+/// under way, so it never gets an answer read before an event it could not see. Where the system
+/// refuses a watch, or the folder is deleted or moved, each request reads the link (one readlink(2));
+/// while the target is the one seen before, the earlier realpath(3) is reused without allocating.
+/// With <c>StaticWeb:RevisionCheck=webhook</c> there is no per-request check: requests get what the link
+/// named when it was last read, which is at the first request, on each webhook announcement, when a
 /// resolved revision turns out deleted, and every <see cref="StaticWebOptions.RevisionCheckSeconds"/>.
 /// </remarks>
 public sealed partial class ContentRoot : IDisposable
@@ -31,8 +37,18 @@ public sealed partial class ContentRoot : IDisposable
     private volatile LinkResolution? last;
     private volatile ResolvedRoot? known;
 
-    public ContentRoot(IOptions<StaticWebOptions> options, TimeProvider timeProvider)
+    private readonly ILogger<ContentRoot> logger;
+    private readonly Lock watchGate = new();
+    // Watches that ended; closed at Dispose, since a request may still be polling one.
+    private readonly List<LinkFolderWatch> endedWatches = [];
+    private volatile LinkFolderWatch? watch;
+    private volatile Resolution? watched;
+    private bool watchRefused;
+    private int refreshing;
+
+    public ContentRoot(IOptions<StaticWebOptions> options, TimeProvider timeProvider, ILogger<ContentRoot> logger)
     {
+        this.logger = logger;
         root = Path.GetFullPath(options.Value.Root);
         rootPath = System.Text.Encoding.UTF8.GetBytes(root + "\0");
         perRequest = options.Value.ChecksRevisionPerRequest;
@@ -54,12 +70,95 @@ public sealed partial class ContentRoot : IDisposable
     /// <summary>The folder the root points at now (one readlink), or null when nothing is there yet.</summary>
     public ResolvedRoot? ResolveNow()
     {
-        var resolved = ReadLinkAndResolve();
-        if (!perRequest)
+        if (perRequest)
         {
-            known = resolved;
+            return ResolvePerRequest();
+        }
+        var resolved = ReadLinkAndResolve();
+        known = resolved;
+        return resolved;
+    }
+
+    /// <summary>Whether requests are checked with the folder's watch (false: one readlink each).</summary>
+    internal bool WatchesLinkFolder => watch is not null;
+
+    private ResolvedRoot? ResolvePerRequest()
+    {
+        if (watch is { } folder)
+        {
+            // In this order: an event drained by a refresh that has not finished shows as a refresh under way.
+            if (!folder.MayHaveChanged() && Volatile.Read(ref refreshing) == 0 && watched is { } answer)
+            {
+                return answer.Root;
+            }
+            return Refresh();
+        }
+        var resolved = ReadLinkAndResolve();
+        if (resolved is not null && !watchRefused)
+        {
+            StartWatching();
         }
         return resolved;
+    }
+
+    private ResolvedRoot? Refresh()
+    {
+        Interlocked.Increment(ref refreshing);
+        try
+        {
+            lock (watchGate)
+            {
+                if (watch is not { } folder)
+                {
+                    return ReadLinkAndResolve();
+                }
+                if (!folder.Drain())
+                {
+                    // The folder was deleted, moved or unmounted: back to a readlink per request until a watch starts again.
+                    watch = null;
+                    watched = null;
+                    endedWatches.Add(folder);
+                    LogWatchEnded(LinkFolder ?? root);
+                    return ReadLinkAndResolve();
+                }
+                var resolved = ReadLinkAndResolve();
+                watched = new Resolution(resolved);
+                return resolved;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref refreshing);
+        }
+    }
+
+    private void StartWatching()
+    {
+        lock (watchGate)
+        {
+            if (watch is not null || watchRefused)
+            {
+                return;
+            }
+            if (LinkFolder is not { } folderPath)
+            {
+                watchRefused = true;
+                return;
+            }
+            if (LinkFolderWatch.TryCreate(folderPath, out var error) is not { } folder)
+            {
+                // ENOENT: the folder went away since the link was read; a later request tries again.
+                watchRefused = error != NoSuchFile;
+                if (watchRefused)
+                {
+                    LogWatchRefused(folderPath, Marshal.GetPInvokeErrorMessage(error));
+                }
+                return;
+            }
+            // Read after the watch exists, so any later change leaves an event; published after the answer is.
+            watched = new Resolution(ReadLinkAndResolve());
+            watch = folder;
+        }
     }
 
     private ResolvedRoot? ReadLinkAndResolve()
@@ -131,9 +230,35 @@ public sealed partial class ContentRoot : IDisposable
         }
     }
 
-    public void Dispose() => safetyNet?.Dispose();
+    public void Dispose()
+    {
+        safetyNet?.Dispose();
+        lock (watchGate)
+        {
+            watch?.Dispose();
+            watch = null;
+            endedWatches.ForEach(ended => ended.Dispose());
+            endedWatches.Clear();
+        }
+    }
+
+    private const int NoSuchFile = 2; // ENOENT
+
+    // The folder that holds the link ("/srv/site" for "/srv/site/current" and "/srv/site/current/").
+    private string? LinkFolder => Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(root));
 
     private sealed record LinkResolution(byte[] Target, ResolvedRoot Root);
+
+    // What the link named at the last refresh under the watch (Root null: nothing published).
+    private sealed record Resolution(ResolvedRoot? Root);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Cannot watch '{Folder}' for swaps of the root link ({Reason}); each request reads the link instead. Raise fs.inotify.max_user_instances or max_user_watches if they are exhausted")]
+    private partial void LogWatchRefused(string folder, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "'{Folder}', which holds the root link, was deleted or moved; each request reads the link until the folder is back")]
+    private partial void LogWatchEnded(string folder);
 
     // File.ResolveLinkTarget resolves only the link itself, not every symlink on the path as realpath does.
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
