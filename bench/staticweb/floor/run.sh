@@ -4,9 +4,10 @@
 # transport + canned responses), same wrk settings as ../run.sh, servers interleaved. StaticWeb (the Native AOT
 # executable) also with OTEL_SDK_DISABLED=true (its telemetry), with StaticWeb__RevisionCheck=webhook (no readlink
 # per request, as the AppHost and the generated Kubernetes and Compose files run it), with both, and with
-# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0; and the JIT build of the same code (-p:PublishAot=false).
-# Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64;
-#                                           STATICWEB_BIN=PATH and STATICWEB_JIT_BIN=PATH reuse published builds)
+# DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0; the JIT build of the same code (-p:PublishAot=false); and the Native AOT
+# build without the runtime's profile data (-p:UseRuntimeProfileData=false) and with -p:OptimizationPreference=Speed.
+# Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64; STATICWEB_BIN=PATH,
+#                                           STATICWEB_JIT_BIN, STATICWEB_PLAIN_BIN and STATICWEB_SPEED_BIN reuse published builds)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DURATION=${DURATION:-10s}; ROUNDS=${ROUNDS:-2}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}
@@ -32,6 +33,16 @@ STATICWEB_BIN=${STATICWEB_BIN:-}
 if [ -z "$STATICWEB_BIN" ]; then
   dotnet publish src/Sidecar.StaticWeb -c Release -o "$WORK/staticweb" --nologo -v quiet >/dev/null
   STATICWEB_BIN="$WORK/staticweb/Sidecar.StaticWeb"
+fi
+STATICWEB_PLAIN_BIN=${STATICWEB_PLAIN_BIN:-}
+if [ -z "$STATICWEB_PLAIN_BIN" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -p:UseRuntimeProfileData=false -o "$WORK/staticweb-plain" --nologo -v quiet >/dev/null
+  STATICWEB_PLAIN_BIN="$WORK/staticweb-plain/Sidecar.StaticWeb"
+fi
+STATICWEB_SPEED_BIN=${STATICWEB_SPEED_BIN:-}
+if [ -z "$STATICWEB_SPEED_BIN" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -p:OptimizationPreference=Speed -o "$WORK/staticweb-speed" --nologo -v quiet >/dev/null
+  STATICWEB_SPEED_BIN="$WORK/staticweb-speed/Sidecar.StaticWeb"
 fi
 STATICWEB_JIT_BIN=${STATICWEB_JIT_BIN:-}
 if [ -z "$STATICWEB_JIT_BIN" ]; then
@@ -60,14 +71,16 @@ staticweb() {
 }
 staticweb "$STATICWEB_BIN" 18714
 staticweb "$STATICWEB_JIT_BIN" 18719
+staticweb "$STATICWEB_PLAIN_BIN" 18721
+staticweb "$STATICWEB_SPEED_BIN" 18722
 staticweb "$STATICWEB_BIN" 18715 OTEL_SDK_DISABLED=true
 staticweb "$STATICWEB_BIN" 18717 StaticWeb__RevisionCheck=webhook
 staticweb "$STATICWEB_BIN" 18718 StaticWeb__RevisionCheck=webhook OTEL_SDK_DISABLED=true
 staticweb "$STATICWEB_BIN" 18720 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0
 
-PORTS="18711 18713 18712 18716 18714 18719 18715 18717 18718 18720"
+PORTS="18711 18713 18712 18716 18714 18721 18722 18719 18715 18717 18718 18720"
 declare -A NAME=([18711]=nginx [18712]="Kestrel + app.Run" [18713]="Kestrel transport, canned" [18716]="Kestrel + app.Run, StaticWeb's headers"
-  [18714]=StaticWeb [18719]="StaticWeb, JIT build" [18715]="StaticWeb, OTEL_SDK_DISABLED" [18717]="StaticWeb, RevisionCheck=webhook"
+  [18714]=StaticWeb [18721]="StaticWeb, without the runtime's profile data" [18722]="StaticWeb, OptimizationPreference=Speed" [18719]="StaticWeb, JIT build" [18715]="StaticWeb, OTEL_SDK_DISABLED" [18717]="StaticWeb, RevisionCheck=webhook"
   [18718]="StaticWeb, webhook + OTEL_SDK_DISABLED" [18720]="StaticWeb, inline completions off")
 # The processes behind each port (nginx: master and workers), and their CPU ticks (user + system) summed.
 pids_of() { if [ "$1" = 18711 ]; then echo "$(cat "$WORK/nginx.pid") $(pgrep -P "$(cat "$WORK/nginx.pid")")"; else ss -Hltnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u; fi; }
