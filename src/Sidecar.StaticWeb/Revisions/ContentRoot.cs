@@ -10,7 +10,7 @@ public sealed record ResolvedRoot(string Directory, string Revision);
 /// <summary>
 /// Resolves the configured root, which may be a symlink swapped at any moment, to the real folder
 /// behind it. Each request resolves it once and serves everything from that one folder, like
-/// nginx's <c>$realpath_root</c>; no file watcher, since watchers miss symlink swaps.
+/// nginx's <c>$realpath_root</c>.
 /// </summary>
 /// <remarks>
 /// The per-request check is one poll(2) of an inotify watch on the link's folder
@@ -67,7 +67,7 @@ public sealed partial class ContentRoot : IDisposable
     /// </summary>
     public ResolvedRoot? Resolve() => perRequest ? ResolveNow() : known ?? ResolveNow();
 
-    /// <summary>The folder the root points at now (one readlink), or null when nothing is there yet.</summary>
+    /// <summary>The folder the root points at now, or null when nothing is there yet.</summary>
     public ResolvedRoot? ResolveNow()
     {
         if (perRequest)
