@@ -78,6 +78,13 @@ public static class StaticWebApp
         builder.Services.AddHealthChecks().AddCheck<ContentPublishedHealthCheck>("content");
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            if (app.Services.GetRequiredService<IOptions<StaticWebOptions>>().Value.ReleaseStartupMemory)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static _ => ReleaseStartupMemory(), null);
+            }
+        });
         // Site requests skip endpoint routing: it only serves the health endpoints and the webhook.
         StaticSiteHandler? site = null;
         app.Use((context, next) => IsServerPath(context.Request)
@@ -94,6 +101,11 @@ public static class StaticWebApp
         app.MapPost(RevisionWebhook.Path, context => (webhook ??= context.RequestServices.GetRequiredService<RevisionWebhook>()).HandleAsync(context));
         return app;
     }
+
+    // Most of what starting up allocated is garbage by now; a compacting collection that decommits the freed memory gives it back
+    // to the system instead of keeping it until load comes (StaticWeb:ReleaseStartupMemory, docs/staticweb.md).
+    private static void ReleaseStartupMemory() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     // The server's own paths; they shadow site files of the same names.
     private static bool IsServerPath(HttpRequest request) =>

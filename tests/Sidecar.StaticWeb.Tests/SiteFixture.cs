@@ -52,7 +52,9 @@ public sealed partial class SiteFixture(params string[] settings) : IAsyncDispos
 
     public async Task StartAsync()
     {
-        app = StaticWebApp.Build(["--root", LinkPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", .. settings]);
+        app = StaticWebApp.Build(["--root", LinkPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning",
+            // A full compacting collection of the test process at every start would only slow the suite; NativeAotTests covers it.
+            "--StaticWeb:ReleaseStartupMemory=false", .. settings]);
         await app.StartAsync();
         Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
     }
