@@ -5,9 +5,10 @@
 # executable) also with OTEL_SDK_DISABLED=true (its telemetry), with StaticWeb__RevisionCheck=webhook (no readlink
 # per request, as the AppHost and the generated Kubernetes and Compose files run it), with both, and with
 # DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0; the JIT build of the same code (-p:PublishAot=false); and the Native AOT
-# build without the runtime's profile data (-p:UseRuntimeProfileData=false) and with -p:OptimizationPreference=Speed.
+# build without the runtime's profile data (-p:UseRuntimeProfileData=false) and compiled for the compiler's blended default
+# instead of speed (-p:OptimizationPreference= , empty).
 # Usage: bench/staticweb/floor/run.sh      (DURATION=10s ROUNDS=2 THREADS=2 CONNECTIONS=64; STATICWEB_BIN=PATH,
-#                                           STATICWEB_JIT_BIN, STATICWEB_PLAIN_BIN and STATICWEB_SPEED_BIN reuse published builds)
+#                                           STATICWEB_JIT_BIN, STATICWEB_PLAIN_BIN and STATICWEB_BLENDED_BIN reuse published builds)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DURATION=${DURATION:-10s}; ROUNDS=${ROUNDS:-2}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}
@@ -25,10 +26,10 @@ if [ -z "$STATICWEB_PLAIN_BIN" ]; then
   dotnet publish src/Sidecar.StaticWeb -c Release -p:UseRuntimeProfileData=false -o "$WORK/staticweb-plain" --nologo -v quiet >/dev/null
   STATICWEB_PLAIN_BIN="$WORK/staticweb-plain/Sidecar.StaticWeb"
 fi
-STATICWEB_SPEED_BIN=${STATICWEB_SPEED_BIN:-}
-if [ -z "$STATICWEB_SPEED_BIN" ]; then
-  dotnet publish src/Sidecar.StaticWeb -c Release -p:OptimizationPreference=Speed -o "$WORK/staticweb-speed" --nologo -v quiet >/dev/null
-  STATICWEB_SPEED_BIN="$WORK/staticweb-speed/Sidecar.StaticWeb"
+STATICWEB_BLENDED_BIN=${STATICWEB_BLENDED_BIN:-}
+if [ -z "$STATICWEB_BLENDED_BIN" ]; then
+  dotnet publish src/Sidecar.StaticWeb -c Release -p:OptimizationPreference= -o "$WORK/staticweb-blended" --nologo -v quiet >/dev/null
+  STATICWEB_BLENDED_BIN="$WORK/staticweb-blended/Sidecar.StaticWeb"
 fi
 STATICWEB_JIT_BIN=${STATICWEB_JIT_BIN:-}
 if [ -z "$STATICWEB_JIT_BIN" ]; then
@@ -43,7 +44,7 @@ staticweb() { local name=$1 bin=$2; shift 2; echo "$name|env $* $bin --root \$RO
   echo "Kestrel + app.Run, StaticWeb's headers|$WORK/floor/Floor headers \$PORT"
   staticweb "StaticWeb" "$STATICWEB_BIN"
   staticweb "StaticWeb, without the runtime's profile data" "$STATICWEB_PLAIN_BIN"
-  staticweb "StaticWeb, OptimizationPreference=Speed" "$STATICWEB_SPEED_BIN"
+  staticweb "StaticWeb, blended code (OptimizationPreference empty)" "$STATICWEB_BLENDED_BIN"
   staticweb "StaticWeb, JIT build" "$STATICWEB_JIT_BIN"
   staticweb "StaticWeb, OTEL_SDK_DISABLED" "$STATICWEB_BIN" OTEL_SDK_DISABLED=true
   staticweb "StaticWeb, RevisionCheck=webhook" "$STATICWEB_BIN" StaticWeb__RevisionCheck=webhook

@@ -95,8 +95,8 @@ public sealed class StaticWebOptions
 
     /// <summary>
     /// Once the server listens, one compacting collection that returns what starting up left behind
-    /// (configuration, dependency injection, telemetry set-up: about 3 MB) to the system
-    /// (<c>GCCollectionMode.Aggressive</c>, which the runtime documents for a process about to go idle).
+    /// (configuration, dependency injection, telemetry set-up: about 2 MB) to the system
+    /// (<c>GCCollectionMode.Aggressive</c>: the collector decommits as much memory as it can).
     /// On by default; it runs once, off the request path.
     /// </summary>
     public bool ReleaseStartupMemory { get; set; } = true;
