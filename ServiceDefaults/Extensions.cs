@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
-using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Polly;
@@ -16,8 +17,8 @@ namespace Microsoft.Extensions.Hosting;
 // The standard Aspire service defaults: OTLP telemetry, health checks, service discovery and resilience.
 public static class Extensions
 {
-    private const string HealthEndpointPath = "/health";
-    private const string AlivenessEndpointPath = "/alive";
+    internal const string HealthEndpointPath = "/health";
+    internal const string AlivenessEndpointPath = "/alive";
 
     // Every Sidecar service names its ActivitySource and Meter "Sidecar.<Service>".
     private const string SidecarTelemetryPrefix = "Sidecar.*";
@@ -52,14 +53,7 @@ public static class Extensions
     /// </summary>
     public static TBuilder ExcludeFromTraces<TBuilder>(this TBuilder builder, params string[] paths) where TBuilder : IHostApplicationBuilder
     {
-        // Added to the filter of AddAspNetCoreInstrumentation (which configures the same options first), so only the
-        // service that asks pays for the check, and with no service lookup per request.
-        var untraced = new UntracedRequests(paths);
-        builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
-        {
-            var filter = options.Filter;
-            options.Filter = context => (filter is null || filter(context)) && !untraced.Matches(context.Request);
-        });
+        builder.Services.Configure<UntracedRequestOptions>(options => options.Paths.UnionWith(paths));
         return builder;
     }
 
@@ -80,12 +74,11 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(SidecarTelemetryPrefix)
-                .AddAspNetCoreInstrumentation(options =>
-                    // Health probes and polls would drown the traces of real work.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                // ASP.NET Core's own request activities, named and tagged by RequestSpans (see there why not by
+                // OpenTelemetry's ASP.NET Core trace instrumentation).
+                .AddSource(RequestSpans.ActivitySourceName)
                 .AddHttpClientInstrumentation());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, RequestSpansStartupFilter>());
 
         builder.AddOpenTelemetryExporters();
         return builder;
@@ -117,14 +110,4 @@ public static class Extensions
         });
         return app;
     }
-}
-
-/// <summary>Polled paths whose GET and HEAD requests are not traced (see <see cref="Extensions.ExcludeFromTraces"/>).</summary>
-public sealed class UntracedRequests(IEnumerable<string> paths)
-{
-    private readonly HashSet<string> paths = new(paths, StringComparer.OrdinalIgnoreCase);
-
-    public bool Matches(HttpRequest request) =>
-        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        && paths.Contains(request.Path.Value ?? "/");
 }

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
-using OpenTelemetry.Context.Propagation;
 using OpenTelemetry.Trace;
 using Sidecar.StaticWeb.Files;
 using Sidecar.StaticWeb.Http;
@@ -21,11 +20,6 @@ public static class StaticWebApp
         // --root is short for StaticWeb:Root.
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--root"] = "StaticWeb:Root" });
         builder.AddServiceDefaults();
-        // ASP.NET Core already reads traceparent and tracestate when it starts a request's activity. OpenTelemetry's
-        // default propagator (trace context and baggage) would read them again in every request, sampled or not, and
-        // set Baggage.Current; StaticWeb neither reads baggage nor calls other services, so trace context alone is kept.
-        Sdk.SetDefaultTextMapPropagator(new TraceContextPropagator());
-
         builder.Services.AddOptions<StaticWebOptions>()
             .Configure<IConfiguration>((_, configuration) =>
             {

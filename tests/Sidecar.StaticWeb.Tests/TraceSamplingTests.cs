@@ -113,7 +113,7 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
 
         var (plain, _) = await site.RawAsync("GET", "/sampled-probe.txt");
         var callerSpan = ActivitySpanId.CreateRandom();
-        // ASP.NET Core reads the trace context; OpenTelemetry's propagator is trace context alone, so baggage is not taken up.
+        // ASP.NET Core reads the trace context, once, when it starts the request's activity.
         var (withSampled, _) = await site.RawAsync("GET", "/sampled-probe.txt", $"traceparent: 00-{sampled}-{callerSpan}-01\r\ntracestate: vendor=1\r\nbaggage: tenant=a\r\n");
         var (withUnsampled, _) = await site.RawAsync("GET", "/sampled-probe.txt", $"traceparent: 00-{unsampled}-{ActivitySpanId.CreateRandom()}-00\r\n");
         site.Publish(RevisionB);
@@ -133,5 +133,38 @@ public sealed class TraceSamplingServerTests : IAsyncLifetime
         var change = Assert.Single(recorded, a => a.DisplayName == StaticWebTelemetry.RevisionSwitchSpan
             && (string?)a.GetTagItem("staticweb.revision") == RevisionB);
         Assert.Equal("request", change.GetTagItem("staticweb.switch.source"));
+    }
+
+    [Fact]
+    public async Task ARequestsSpanCarriesTheHttpTagsAndProbesAreLeftOut()
+    {
+        string Traceparent(out ActivityTraceId trace)
+        {
+            trace = ActivityTraceId.CreateRandom();
+            return $"traceparent: 00-{trace}-{ActivitySpanId.CreateRandom()}-01\r\nUser-Agent: probe/1\r\n";
+        }
+
+        var (file, _) = await site.RawAsync("GET", "/sampled-probe.txt?x=1", Traceparent(out var fileTrace));
+        var (missing, _) = await site.RawAsync("GET", "/no-such-file.txt", Traceparent(out var missingTrace));
+        var (health, _) = await site.RawAsync("GET", "/health", Traceparent(out var healthTrace));
+        var (alive, _) = await site.RawAsync("HEAD", "/alive", Traceparent(out var aliveTrace));
+
+        Assert.Equal(new[] { 200, 404, 200, 200 }, new[] { file, missing, health, alive });
+        var served = Assert.Single(recorded, a => a.TraceId == fileTrace && a.Source.Name == "Microsoft.AspNetCore");
+        Assert.Equal(ActivityKind.Server, served.Kind);
+        Assert.Equal("GET", served.DisplayName);
+        Assert.Equal("GET", served.GetTagItem("http.request.method"));
+        Assert.Equal("/sampled-probe.txt", served.GetTagItem("url.path"));
+        Assert.Equal("http", served.GetTagItem("url.scheme"));
+        Assert.Equal("127.0.0.1", served.GetTagItem("server.address"));
+        Assert.Equal("probe/1", served.GetTagItem("user_agent.original"));
+        Assert.Equal(200, served.GetTagItem("http.response.status_code"));
+        Assert.Equal("1.1", served.GetTagItem("network.protocol.version"));
+        Assert.Equal("?x=Redacted", served.GetTagItem("url.query"));
+        Assert.Equal(ActivityStatusCode.Unset, served.Status);
+        var notFound = Assert.Single(recorded, a => a.TraceId == missingTrace && a.Source.Name == "Microsoft.AspNetCore");
+        Assert.Equal(404, notFound.GetTagItem("http.response.status_code"));
+        // Even with the caller asking for them, probes are not recorded (their metrics are).
+        Assert.DoesNotContain(recorded, a => a.TraceId == healthTrace || a.TraceId == aliveTrace);
     }
 }
