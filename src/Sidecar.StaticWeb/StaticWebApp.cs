@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Sidecar.StaticWeb.Files;
 using Sidecar.StaticWeb.Http;
