@@ -14,6 +14,7 @@
 # Every server gets the environment StaticWeb's image sets (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; a command
 # may set it otherwise); every server started here is stopped on exit.
 set -uo pipefail
+. "$(dirname "$0")/nginx-conf.sh"
 SERVERS=${1:?usage: bench/staticweb/ab.sh SERVERS-FILE}
 ROUNDS=${ROUNDS:-4}; DURATION=${DURATION:-5s}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}; FILE=${FILE:-1k.txt}
 NGINX_PORT=${NGINX_PORT:-19000}
@@ -28,17 +29,7 @@ ln -s .worktrees/rev-a "$WORK/site/current"
 chmod -R a+rX "$WORK"
 export ROOT="$WORK/site/current"
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1} Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes auto; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn; daemon off;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types; access_log off;
-  sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_requests 1000000; open_file_cache max=10000 inactive=60s;
-  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
-  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
-  server { listen 127.0.0.1:$NGINX_PORT; root $ROOT; }
-}
-CONF
+nginx_conf "$WORK" "$NGINX_PORT" "$ROOT"
 nginx -c "$WORK/nginx.conf" & PIDS+=($!)
 NAMES=(nginx); PORTS=("$NGINX_PORT")
 port=$((NGINX_PORT + 1))

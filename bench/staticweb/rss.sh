@@ -8,6 +8,7 @@
 #                                   STATICWEB_BIN=path reuses a published executable; STATICWEB_ARGS=... passes settings)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/staticweb/nginx-conf.sh
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 LOAD_SECONDS=${LOAD_SECONDS:-5}
@@ -62,18 +63,7 @@ Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production \
 STATICWEB_PID=$!
 PIDS+=("$STATICWEB_PID")
 
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes auto; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log warn; daemon off;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types; access_log off;
-  sendfile on; tcp_nopush on; tcp_nodelay on; keepalive_requests 1000000; open_file_cache max=10000 inactive=60s;
-  gzip on; gzip_types text/plain text/css application/javascript application/json; gzip_min_length 256;
-  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
-  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
-  server { listen 127.0.0.1:$PORT_NGINX; root $SITE; }
-}
-CONF
+nginx_conf "$WORK" "$PORT_NGINX" "$SITE"
 nginx -c "$WORK/nginx.conf" &
 PIDS+=($!)
 

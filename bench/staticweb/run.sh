@@ -22,6 +22,7 @@
 # Every server started here is stopped on exit, also on failure or Ctrl+C.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/staticweb/nginx-conf.sh
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -110,26 +111,8 @@ if [ -z "$AA" ]; then
   STATICWEB_PID=$!
 fi
 
-# nginx: one worker per core, sendfile, no access log, keep-alive without a request cap, gzip on the fly.
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  include /etc/nginx/mime.types;
-  access_log off;
-  sendfile on; tcp_nopush on; tcp_nodelay on;
-  keepalive_requests 1000000;
-  open_file_cache max=10000 inactive=60s;
-  gzip on; gzip_types text/plain text/css application/javascript application/json; gzip_min_length 256;
-  client_body_temp_path $WORK/nginx-tmp; proxy_temp_path $WORK/nginx-tmp; fastcgi_temp_path $WORK/nginx-tmp;
-  uwsgi_temp_path $WORK/nginx-tmp; scgi_temp_path $WORK/nginx-tmp;
-  server { listen 127.0.0.1:$PORT_NGINX; root $SITE; }
-}
-CONF
-mkdir -p "$WORK/nginx-tmp"
+# nginx as bench/staticweb/nginx-conf.sh configures it.
+nginx_conf "$WORK" "$PORT_NGINX" "$SITE"
 "${SERVER_CPU[@]}" nginx -c "$WORK/nginx.conf" &
 PIDS+=($!)
 if [ -n "$AA" ]; then
