@@ -44,7 +44,7 @@ public sealed class RequestSpans(IEnumerable<string> untracedPaths)
 
     private readonly HashSet<string> untracedPaths = new(untracedPaths, StringComparer.OrdinalIgnoreCase);
 
-    public bool IsUntraced(HttpRequest request) =>
+    private bool IsUntraced(HttpRequest request) =>
         request.Path.StartsWithSegments(Extensions.HealthEndpointPath) || request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath)
         || ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) && untracedPaths.Contains(request.Path.Value ?? "/"));
 
@@ -86,7 +86,7 @@ public sealed class RequestSpans(IEnumerable<string> untracedPaths)
     {
         var method = request.Method;
         var known = KnownMethods.TryGetValue(method, out var normalized);
-        activity.DisplayName = known ? normalized! : "HTTP";
+        activity.DisplayName = SpanMethod(method);
         activity.SetTag("http.request.method", known ? normalized : "_OTHER");
         if (!known || !string.Equals(method, normalized, StringComparison.Ordinal))
         {
@@ -117,7 +117,7 @@ public sealed class RequestSpans(IEnumerable<string> untracedPaths)
     {
         if ((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { Length: > 0 } route)
         {
-            activity.DisplayName = $"{activity.GetTagItem("http.request.method") switch { "_OTHER" => "HTTP", var m => m }} {route}";
+            activity.DisplayName = $"{SpanMethod(context.Request.Method)} {route}";
             activity.SetTag("http.route", route);
         }
         activity.SetTag("http.response.status_code", statusCode);
@@ -127,8 +127,11 @@ public sealed class RequestSpans(IEnumerable<string> untracedPaths)
         }
     }
 
+    // A span's name starts with the method as OpenTelemetry names it, or HTTP for a method it does not know.
+    private static string SpanMethod(string method) => KnownMethods.TryGetValue(method, out var normalized) ? normalized : "HTTP";
+
     /// <summary>The query with every value replaced by <c>Redacted</c> (values can carry tokens; names are kept).</summary>
-    public static string RedactedQuery(string query)
+    private static string RedactedQuery(string query)
     {
         var parts = (query.StartsWith('?') ? query[1..] : query).Split('&');
         for (var i = 0; i < parts.Length; i++)

@@ -23,7 +23,7 @@ WORK=$(mktemp -d /tmp/staticweb-ab.XXXXXX)
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT INT TERM
-mkdir -p "$WORK/site/.worktrees/rev-a" "$WORK/nginx-tmp"
+mkdir -p "$WORK/site/.worktrees/rev-a"
 head -c 1024 /dev/zero | tr "\0" a > "$WORK/site/.worktrees/rev-a/1k.txt"; head -c 102400 /dev/zero | tr "\0" b > "$WORK/site/.worktrees/rev-a/100k.txt"
 ln -s .worktrees/rev-a "$WORK/site/current"
 chmod -R a+rX "$WORK"

@@ -35,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$WORK/site/.worktrees/rev-a" "$WORK/nginx-tmp"
+mkdir -p "$WORK/site/.worktrees/rev-a"
 python3 - "$WORK/site/.worktrees/rev-a" <<'PY'
 import os, random, sys
 random.seed(4)
