@@ -8,7 +8,8 @@
 # server twice in mirrored order (a b b a) and compare the pairs' means.
 #
 # Usage: bench/staticweb/ab.sh SERVERS    (ROUNDS=4 DURATION=5s THREADS=2 CONNECTIONS=64 FILE=1k.txt; 1k.txt and
-#                                          100k.txt are served)
+#                                          100k.txt are served; PIN=1 puts nginx and every server on CPU 1 and wrk
+#                                          on CPU 0, as ../run.sh does)
 #   SERVERS: one line per server, "name|command", the command using $ROOT (the link) and $PORT, e.g.
 #     published|/tmp/sw/Sidecar.StaticWeb --root $ROOT --urls http://127.0.0.1:$PORT
 # Every server gets the environment StaticWeb's image sets (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1; a command
@@ -17,6 +18,10 @@ set -uo pipefail
 . "$(dirname "$0")/nginx-conf.sh"
 SERVERS=${1:?usage: bench/staticweb/ab.sh SERVERS-FILE}
 ROUNDS=${ROUNDS:-4}; DURATION=${DURATION:-5s}; THREADS=${THREADS:-2}; CONNECTIONS=${CONNECTIONS:-64}; FILE=${FILE:-1k.txt}
+SERVER_CPU=(); CLIENT_CPU=(); CPUS="CPUs shared"
+if [ -n "${PIN:-}" ]; then SERVER_CPU=(taskset -c 1); CLIENT_CPU=(taskset -c 0); CPUS="servers on CPU 1, wrk on CPU 0"; fi
+WRK_BIN=$(command -v wrk)
+wrk() { "${CLIENT_CPU[@]}" "$WRK_BIN" "$@"; }
 NGINX_PORT=${NGINX_PORT:-19000}
 export PATH="$PATH:/usr/sbin"
 WORK=$(mktemp -d /tmp/staticweb-ab.XXXXXX)
@@ -30,12 +35,12 @@ chmod -R a+rX "$WORK"
 export ROOT="$WORK/site/current"
 export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=${DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS:-1} Logging__LogLevel__Default=Warning ASPNETCORE_ENVIRONMENT=Production
 nginx_conf "$WORK" "$NGINX_PORT" "$ROOT"
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
+"${SERVER_CPU[@]}" nginx -c "$WORK/nginx.conf" & PIDS+=($!)
 NAMES=(nginx); PORTS=("$NGINX_PORT")
 port=$((NGINX_PORT + 1))
 while IFS='|' read -r name cmd; do
   [ -z "$name" ] && continue
-  PORT=$port bash -c "export PORT=$port; exec $cmd" >"$WORK/$port.log" 2>&1 & PIDS+=($!)
+  PORT=$port "${SERVER_CPU[@]}" bash -c "export PORT=$port; exec $cmd" >"$WORK/$port.log" 2>&1 & PIDS+=($!)
   NAMES+=("$name"); PORTS+=($port); port=$((port+1))
 done < "$SERVERS"
 # The processes behind each port (nginx: master and workers), and their CPU ticks (user + system) summed.
@@ -46,7 +51,7 @@ for p in "${PORTS[@]}"; do
   curl -fs -o /dev/null "http://127.0.0.1:$p/$FILE" || { echo "port $p not serving" >&2; cat "$WORK/$p.log" >&2; }
   wrk -t1 -c4 -d2s "http://127.0.0.1:$p/$FILE" >/dev/null
 done
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency on $FILE; $(nproc) cores"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency on $FILE; $(nproc) cores, $CPUS"
 echo
 echo "| server | round | req/s | vs nginx | p99 | CPU µs/req |"
 echo "|---|---|---|---|---|---|"

@@ -3,24 +3,40 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
-// The least a .NET server on Kestrel's socket transport can do per request, to set StaticWeb's 1 KB figure against:
-//   kestrel PORT: Kestrel's HTTP/1.1 and an app.Run that writes a cached 1 KB body (type, length and ETag set);
-//   headers PORT: the same with the other headers StaticWeb sends for that file, set the way it sets them;
-//   raw PORT:     Kestrel's transport only; every request (up to its blank line) gets the same canned response.
+// The least a .NET server on Kestrel's socket transport can do per request, to set StaticWeb's figures against:
+//   kestrel PORT [BYTES]:  Kestrel's HTTP/1.1 and an app.Run that writes a cached body of BYTES (default 1024; type,
+//                          length and ETag set);
+//   headers PORT [BYTES]:  the same with the other headers StaticWeb sends for that file, set the way it sets them;
+//   defaults PORT [BYTES]: headers, plus Sidecar's service defaults (request metrics, traces of the requests its sampler
+//                          picks, logging) as StaticWeb has them; give OTEL_TRACES_SAMPLER=parentbased_traceidratio and
+//                          OTEL_TRACES_SAMPLER_ARG=0.05 for StaticWeb's production ratio;
+//   raw PORT [BYTES]:      Kestrel's transport only; every request (up to its blank line) gets the same canned response.
 var mode = args[0];
 var port = int.Parse(args[1]);
-var body = new byte[1024];
+var body = new byte[args.Length > 2 ? int.Parse(args[2]) : 1024];
 Array.Fill(body, (byte)'a');
 var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenLocalhost(port, listen =>
+if (mode == "defaults")
 {
-    if (mode == "raw")
+    builder.AddServiceDefaults();
+}
+else
+{
+    builder.Logging.ClearProviders();
+}
+builder.Services.Configure<SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // As StaticWeb: no Server header.
+    kestrel.AddServerHeader = false;
+    kestrel.ListenLocalhost(port, listen =>
     {
-        listen.UseConnectionHandler<CannedResponses>();
-    }
-}));
+        if (mode == "raw")
+        {
+            listen.UseConnectionHandler<CannedResponses>();
+        }
+    });
+});
 var app = builder.Build();
 CannedResponses.Response = [.. Encoding.ASCII.GetBytes(
     $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nETag: \"abcdefabcdef\"\r\nDate: {DateTime.UtcNow:R}\r\n\r\n"), .. body];
@@ -29,7 +45,7 @@ app.Run(context =>
     context.Response.ContentType = "text/plain";
     context.Response.ContentLength = body.Length;
     context.Response.Headers.ETag = "\"abcdefabcdef\"";
-    if (mode == "headers")
+    if (mode is "headers" or "defaults")
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
