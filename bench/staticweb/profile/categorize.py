@@ -8,7 +8,7 @@ rules = [
   ("poll(2) of the link watch", re.compile(r"\b(__poll|__GI___poll)\b")),
   ("readlink(2)", re.compile(r"\b(readlink|__readlink)")),
   ("request span", re.compile(r"(OpenTelemetry_|System_Diagnostics_DiagnosticSource|HostingApplicationDiagnostics__(Start|Stop)Activity|ActivityCreator|HexConverter|Activity__|RequestSpans)")),
-  ("hosting metrics, log scope, context", re.compile(r"(HostingMetrics|System_Diagnostics_Metrics|HostingLogScope|Microsoft_AspNetCore_Hosting|Microsoft_Extensions_Logging|DefaultHttpContext)")),
+  ("hosting context, log scope, request metrics", re.compile(r"(HostingMetrics|System_Diagnostics_Metrics|HostingLogScope|Microsoft_AspNetCore_Hosting|Microsoft_Extensions_Logging|DefaultHttpContext)")),
   ("StaticWeb's own code", re.compile(r"Sidecar_StaticWeb")),
   ("Kestrel and its transport", re.compile(r"(Microsoft_AspNetCore_Server_Kestrel|System_IO_Pipelines|System_Net_Sockets|Microsoft_AspNetCore_Http)")),
   ("garbage collector", re.compile(r"(gc_heap|SVR::|WKS::|GCHeap|RhpNew|RhpGcAlloc)")),
